@@ -1,0 +1,5 @@
+import sys
+
+from botbasic.cli import main
+
+sys.exit(main())

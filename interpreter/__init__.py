@@ -1,0 +1,1 @@
+"""botbasic.interpreter"""

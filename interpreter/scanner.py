@@ -1,0 +1,802 @@
+"""Scanner: source text -> tokens for the Lark grammar.
+
+The dialect has hundreds of multi-word keywords that real scripts also use as variable
+names (``list``, ``filter``, ``format``, ``from`` ...). A keyword phrase is therefore only
+recognised where a keyword can stand (§12.1 step 4): at a statement head that is not an
+assignment, right after the assignment ``=``, after ``RETURN``, after ``THEN``/``ELSE``
+of a single-line IF and after ``FOR EACH v IN``. Everywhere else a word is a name, except
+the reserved words of §2.4. Connector words (``AS``, ``TO``, ``WITH``...) split a keyword's
+arguments only when that keyword declares them and only at bracket depth 0.
+
+The scanner also does what a line-based pre-pass would: comments (string-aware, §2.3),
+logical lines (continuation rules of §2.6), verbatim ``BEGIN ... END`` blocks and
+``TABLE ... END TABLE`` blocks (captured as one token each), and statements it does not know
+(one ``UNSUPPORTED`` token carrying the raw text, §12.3).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from lark import Token
+
+from .diagnostics import DiagnosticSink
+
+# Words that are tokens of their own wherever they appear (§2.4), except after "." and
+# as object keys / assignment targets.
+RESERVED = {
+    w: w for w in (
+        "IF THEN ELSE ELSEIF END FOR EACH IN TO STEP NEXT DO LOOP WHILE WEND UNTIL SELECT "
+        "CASE SWITCH DEFAULT SUB FUNCTION CALL RETURN EXIT GOTO AND OR NOT MOD TRUE FALSE "
+        "NULL IS LET WITH ENDIF"
+    ).split()
+}
+# Words that only have a meaning at the head of a statement.
+HEAD_WORDS = {"DIM", "TRY", "CATCH", "THROW", "ASSERT", "BREAK", "CONTINUE", "GOSUB"}
+# Soft infix operators: an operator after an operand, a name elsewhere.
+INFIX_WORDS = {"CONTAINS", "LIKE", "BETWEEN"}
+# Keyword forms of functions that bind tightly inside expressions (§4.9 rule 3).
+TIGHT_WORDS = {"FORMAT", "FIRST", "LAST"}
+
+OPERAND_END = {"NAME", "NUMBER", "STRING", "ISTRING", "RPAR", "RSQB", "RBRACE", "TRUE",
+               "FALSE", "NULL", "NEWOBJ", "NEWARR", "EMPTY"}
+# A newline after one of these continues the logical line (§2.6 rule 4).
+CONTINUATION = {"PLUS", "MINUS", "STAR", "SLASH", "AMP", "COMMA", "AND", "OR", "ANDAND",
+                "OROR"}
+
+_WS = re.compile(r"[ \t\f\v\r]+")
+_WORD = re.compile(r"[^\W\d]\w*\$?")
+_NUMBER = re.compile(r"(?:\d+\.\d+|\d+\.(?![\w.])|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_OPS = [
+    ("<>", "NE"), ("!=", "NE"), ("<=", "LE"), (">=", "GE"), ("==", "EQEQ"), ("&&", "ANDAND"),
+    ("||", "OROR"), ("??", "QQ"), ("?.", "QDOT"), ("#{", "HASHBRACE"), ("**", "POW"),
+    ("=", "EQ"), ("<", "LT"), (">", "GT"), ("+", "PLUS"), ("-", "MINUS"), ("*", "STAR"),
+    ("/", "SLASH"), ("\\", "BSLASH"), ("^", "CARET"), ("&", "AMP"), ("(", "LPAR"),
+    (")", "RPAR"), ("[", "LSQB"), ("]", "RSQB"), ("{", "LBRACE"), ("}", "RBRACE"),
+    (",", "COMMA"), (".", "DOT"), (":", "COLON"), ("?", "QMARK"), ("!", "BANG"),
+    ("%", "PERCENT"),
+]
+_OP_RE = re.compile("|".join(re.escape(op) for op, _ in _OPS))
+_OP_TYPE = dict(_OPS)
+_OPENERS = {"(": ")", "[": "]", "{": "}", "#{": "}"}
+
+_ASSIGN_AFTER = re.compile(r"[ \t]*(?:=(?!=)|\?\.|\.(?!\d)|\[)")
+_ACCESS_AFTER = re.compile(r"[ \t]*(?:=|\?\.|\.(?!\d)|\[)")
+_SET_ASSIGN = re.compile(
+    r"(?i)(?:SET|LET)[ \t]+[^\W\d]\w*\$?(?:[ \t]*(?:\??\.[ \t]*\w+|\[[^\]\n]*\]))*[ \t]*=(?!=)")
+_LABEL = re.compile(r"([^\W\d]\w*)[ \t]*:[ \t]*(?=\n|$|')")
+_VERBATIM_OPEN = re.compile(r"(?i)BEGIN[ \t]+(TALK|SYSTEM[ \t]+PROMPT|MAIL)\b([^\n]*)")
+_TABLE_OPEN = re.compile(r"(?i)TABLE[ \t]+[\"\w.]")
+_WITH_OPTIONS = re.compile(r"(?i)[ \t]*WITH[ \t]+(OPTIMIZE|MAX_COST|MAX_LATENCY)\b")
+_SQL_CONTINUATION = re.compile(
+    r"(?i)[ \t]*(FROM|JOIN|LEFT|RIGHT|INNER|OUTER|WHERE|GROUP[ \t]+BY|ORDER[ \t]+BY|HAVING|LIMIT)\b")
+_NEW_OBJECT = re.compile(r"(?i)(NEW|CREATE)[ \t]+(OBJECT|ARRAY)\b")
+_ON_ERROR = re.compile(r"(?i)ON[ \t]+ERROR\b")
+_CLEAR_ERROR = re.compile(r"(?i)CLEAR[ \t_]+ERROR\b")
+_ARG_START = re.compile(
+    r"""[ \t]*(?!(?:AND|OR|MOD|IS|IN|NOT|TO|THEN|ELSE|STEP|LIKE|CONTAINS|BETWEEN)\b)"""
+    r"""(?:[\w"'(\[{#!$]|[-+](?![ \t])|\.\d)""", re.I)
+
+
+@dataclass(frozen=True)
+class StringPart:
+    """An interpolation ``${expr}`` inside a string: the expression's text and where it is."""
+
+    start: int  # absolute offset of the expression text in the source
+    end: int
+
+
+@dataclass(frozen=True)
+class VerbatimBlock:
+    kind: str  # "TALK" | "SYSTEM PROMPT" | "MAIL"
+    header: tuple[int, int]  # span of the text after BEGIN MAIL (the recipient)
+    lines: tuple[tuple[int, int], ...]  # spans of the raw body lines
+
+
+@dataclass(frozen=True)
+class RawBlock:
+    """A TABLE block or an unsupported statement: raw text with its position."""
+
+    start: int
+    end: int
+    text: str
+
+
+class Scanner:
+    """Turns one source text into a list of Lark tokens (see the module docstring).
+
+    ``start``/``end`` restrict scanning to a part of the text (interpolations);
+    ``mode="expr"`` scans a lone expression (no statement heads).
+    """
+
+    def __init__(self, text: str, registry, sink: DiagnosticSink, *, start: int = 0,
+                 end: Optional[int] = None, mode: str = "program"):
+        self.text = text
+        self.registry = registry
+        self.sink = sink
+        self.pos = start
+        self.end = len(text) if end is None else end
+        self.mode = mode
+        self.tokens: list[Token] = []
+        self.brackets: list[str] = []
+        self._line_starts = _line_starts(text)
+        self._phrase_res: dict[str, re.Pattern] = {}
+        self.workflow = False
+        self._new_statement()
+
+    # ------------------------------------------------------------------ state
+    def _new_statement(self) -> None:
+        self.at_head = self.mode == "program"
+        self.stmt_first = len(self.tokens)
+        self.stmt_pos = self.pos
+        self.stmt_kind: Optional[str] = None  # "assign" | "for" | "sub"
+        self.rhs_pending = False  # the next operand is a command position
+        self.command = None  # KeywordSpec whose arguments are being scanned
+        self.command_depth = 0
+        self.as_anywhere = False
+        self.tight_as: Optional[int] = None  # depth of a pending FORMAT ... AS
+        self.swallow: Optional[int] = None  # start of an unsupported statement
+        self.last_type: Optional[str] = None  # type of the statement's previous token
+
+    @property
+    def prev_type(self) -> Optional[str]:
+        return self.last_type
+
+    def _linecol(self, pos: int) -> tuple[int, int]:
+        line = _bisect(self._line_starts, pos)
+        return line + 1, pos - self._line_starts[line] + 1
+
+    def _emit(self, type_: str, value, start: int, end: int) -> Token:
+        line, col = self._linecol(start)
+        end_line, end_col = self._linecol(end)
+        tok = Token(type_, value, start, line, col, end_line, end_col, end)
+        self.last_type = type_
+        self.rhs_pending = False
+        if self.swallow is None:
+            self.tokens.append(tok)
+        return tok
+
+    def _error(self, pos: int, message: str) -> None:
+        line, col = self._linecol(pos)
+        self.sink.error(line, col, message)
+
+    # ------------------------------------------------------------------ main loop
+    def scan(self) -> list[Token]:
+        text = self.text
+        while self.pos < self.end:
+            ch = text[self.pos]
+            if ch in " \t\f\v\r":
+                self.pos = _WS.match(text, self.pos).end()
+            elif ch == "\n":
+                self._newline()
+            elif self.at_head and self._statement_head():
+                continue
+            elif ch == '"':
+                self._string()
+            elif ch == "'":
+                self._quote()
+            elif ch == "_" and self._is_line_continuation():
+                continue
+            elif ch.isdigit() or (ch == "." and self._starts_number()):
+                self._number()
+            elif ch.isalpha() or ch == "_" or (not ch.isascii() and ch.isidentifier()):
+                self._word()
+            elif ch == "/" and text.startswith("//", self.pos) and self._comment_allowed():
+                self._skip_to_eol()
+            elif ch == ";":
+                self.pos += 1
+            else:
+                self._operator()
+        self._end_statement(self.end)
+        return self.tokens
+
+    def _newline(self) -> None:
+        nxt = self.pos + 1
+        if self.brackets or self.prev_type in CONTINUATION or self._continues_at(nxt):
+            self.pos = nxt
+            return
+        self._end_statement(self.pos)
+        self.pos = nxt
+        self._new_statement()
+
+    def _continues_at(self, pos: int) -> bool:
+        """LLM option lines and legacy SQL clauses continue the previous statement."""
+        if self.command is not None and self.command.phrase == "LLM":
+            return bool(_WITH_OPTIONS.match(self.text, pos))
+        return self.swallow is not None and bool(_SQL_CONTINUATION.match(self.text, pos))
+
+    def _end_statement(self, pos: int) -> None:
+        if self.brackets:
+            opener, where = self.brackets[-1]
+            self._error(where, f"'{opener}' is never closed")
+            self.brackets.clear()
+        if self.swallow is not None:
+            start, self.swallow = self.swallow, None
+            raw = self.text[start:pos].strip()
+            self._emit("UNSUPPORTED", RawBlock(start, pos, raw), start, pos)
+        if self.mode == "program" and len(self.tokens) > self.stmt_first:
+            self._emit("NL", "\n", pos, pos)
+
+    # ------------------------------------------------------------------ statement heads
+    def _statement_head(self) -> bool:
+        """Handle what may only stand at the head of a statement. True if consumed."""
+        self.at_head = False
+        self.stmt_pos = self.pos
+        text, pos = self.text, self.pos
+        line_start = self._at_line_start(pos)
+        ch = text[pos]
+        if ch == "'" or (ch == "#" and not text.startswith("#{", pos)):
+            self._hash_or_comment(pos)
+            return True
+        if line_start and self._block(pos):
+            return True
+        m = _WORD.match(text, pos)
+        if not m:
+            if ch == ".":  # ".key = expr" inside WITH
+                self.stmt_kind = "assign"
+            return False
+        return self._head_word(m, line_start)
+
+    def _head_word(self, m: re.Match, line_start: bool) -> bool:
+        word, pos, end = m.group(), m.start(), m.end()
+        up = word.upper().rstrip("$")
+        if up == "REM":
+            self._skip_to_eol()
+            return True
+        if _ASSIGN_AFTER.match(self.text, end):
+            self.stmt_kind = "assign"
+            self._emit("NAME", word, pos, end)  # even a reserved word: `to = to_lang`
+            self.pos = end
+            return True
+        if up in ("SET", "LET") and _SET_ASSIGN.match(self.text, pos):
+            self._emit("LET", word, pos, end)
+            self.pos, self.stmt_kind = end, "assign"
+            return True
+        if line_start and up not in RESERVED and (lm := _LABEL.match(self.text, pos)):
+            self._emit("LABEL", lm.group(1), pos, lm.end())
+            self.pos = lm.end()
+            return True
+        return self._head_keyword(word, up, pos, end)
+
+    def _head_keyword(self, word: str, up: str, pos: int, end: int) -> bool:
+        if (m := _ON_ERROR.match(self.text, pos)):
+            self._emit("ONERROR", "ON ERROR", pos, m.end())
+            self.pos = m.end()
+            return True
+        if (m := _CLEAR_ERROR.match(self.text, pos)) and not _ASSIGN_AFTER.match(self.text, m.end()):
+            self._emit("CLEARERROR", "CLEAR ERROR", pos, m.end())
+            self.pos = m.end()
+            return True
+        parts = up.split("_") if "_" in up else [up]
+        if parts[0] in RESERVED or parts[0] in HEAD_WORDS:
+            self._head_reserved(parts, word, pos, end)
+            return True
+        if self._try_command(pos, statement=True):
+            return True
+        if self.text[end:end + 1] == "(" or self.text[end:end + 2] == " (":
+            self.stmt_kind = "assign"
+            return False  # a procedure/function call statement
+        self.swallow = pos  # an unknown statement (§12.3)
+        return False
+
+    def _head_reserved(self, parts: list[str], word: str, pos: int, end: int) -> None:
+        """Emit a head word, splitting underscore spellings (END_IF, EXIT_FOR, FOR_EACH)."""
+        if len(parts) > 1 and not all(p in RESERVED or p in HEAD_WORDS for p in parts):
+            parts = [parts[0]] if parts[0] in RESERVED else parts
+            if len(parts) == 1:  # e.g. FOR_something: not a head form; treat as a name
+                self._emit("NAME", word, pos, end)
+                self.pos = end
+                self.stmt_kind = "assign"
+                return
+        for part in parts:
+            self._emit(RESERVED.get(part) or part, part, pos, end)
+        self.pos = end
+        head = parts[0]
+        if head in ("THEN", "ELSE"):
+            self.at_head = True
+        elif head == "FOR":
+            self.stmt_kind = "for"
+        elif head in ("SUB", "FUNCTION", "DIM"):
+            self.as_anywhere = True
+            self.command = _AS_ONLY
+        elif head == "RETURN":
+            self._after_return()
+
+    def _after_return(self) -> None:
+        m = re.compile(r"[ \t]+WITH\b", re.I).match(self.text, self.pos)
+        if m:  # RETURN WITH k AS v, ...
+            self._emit("WITH", "WITH", m.end() - 4, m.end())
+            self.pos = m.end()
+            self.command, self.command_depth = _AS_ONLY, 0
+        else:
+            self.rhs_pending = True
+
+    def _block(self, pos: int) -> bool:
+        """BEGIN TALK/SYSTEM PROMPT/MAIL and TABLE blocks, captured whole."""
+        m = _VERBATIM_OPEN.match(self.text, pos)
+        if m:
+            self._verbatim(m)
+            return True
+        if _TABLE_OPEN.match(self.text, pos) and not _ASSIGN_AFTER.match(self.text, pos + 5):
+            self._table(pos)
+            return True
+        return False
+
+    def _verbatim(self, m: re.Match) -> None:
+        kind = " ".join(m.group(1).upper().split())
+        closer = re.compile(r"(?i)[ \t]*END[ \t]+" + kind.replace(" ", r"[ \t]+") + r"[ \t]*$")
+        lines, pos = [], self._next_line(m.end())
+        while pos < self.end:
+            eol = self._eol(pos)
+            if closer.match(self.text[pos:eol]):
+                block = VerbatimBlock(kind, (m.start(2), m.end(2)), tuple(lines))
+                self._emit("VERBATIM", block, m.start(), eol)
+                self.pos = eol
+                return
+            lines.append((pos, eol))
+            pos = eol + 1
+        self._error(m.start(), f"BEGIN {kind} without END {kind}")
+        self.pos = self.end
+
+    def _table(self, pos: int) -> None:
+        closer = re.compile(r"(?i)[ \t]*END[ \t_]+TABLE[ \t]*$")
+        line = pos
+        while line < self.end:
+            eol = self._eol(line)
+            if closer.match(self.text[line:eol]):
+                self._emit("TABLE", RawBlock(pos, eol, self.text[pos:eol]), pos, eol)
+                self.pos = eol
+                return
+            line = eol + 1
+        self._error(pos, "TABLE without END TABLE")
+        self.pos = self.end
+
+    # ------------------------------------------------------------------ keywords
+    def _try_command(self, pos: int, statement: bool) -> bool:
+        """Recognise a keyword phrase at a command position; emit KW or KWP."""
+        found = self._match_phrase(pos)
+        if not found:
+            return False
+        spec, end = found
+        if not statement and not self._plausible_value_keyword(spec, end):
+            return False
+        kind = "KWP" if self._parenthesised_call(end) else "KW"
+        self._emit(kind, spec.phrase, pos, end)
+        self.pos = end
+        self.command, self.command_depth = spec, len(self.brackets)
+        return True
+
+    def _match_phrase(self, pos: int):
+        m = _WORD.match(self.text, pos)
+        if not m:
+            return None
+        first = m.group().upper().split("_")[0].rstrip("$")
+        for words in self.registry.phrases_starting_with(first):
+            phrase = " ".join(words)
+            pm = self._phrase_re(phrase).match(self.text, pos)
+            if pm:
+                return self.registry.keywords[phrase], pm.end()
+        return None
+
+    def _phrase_re(self, phrase: str) -> re.Pattern:
+        pattern = self._phrase_res.get(phrase)
+        if pattern is None:
+            body = r"(?:[ \t]+|_)".join(re.escape(w) for w in phrase.split(" "))
+            pattern = re.compile(r"(?i)" + body + r"\$?(?![\w$])")
+            self._phrase_res[phrase] = pattern
+        return pattern
+
+    def _plausible_value_keyword(self, spec, end: int) -> bool:
+        """After ``=``: ``x = list`` reads a variable; ``x = HEAR`` and ``x = FIND "t"`` call."""
+        if _ACCESS_AFTER.match(self.text, end):
+            return False
+        if _ARG_START.match(self.text, end):
+            return True
+        return spec.matches("")
+
+    def _parenthesised_call(self, end: int) -> bool:
+        """``USE_WEBSITE("u", "30d")``: the parentheses hold the whole argument list."""
+        m = re.compile(r"[ \t]*\(").match(self.text, end)
+        if not m:
+            return False
+        close = _matching_paren(self.text, m.end() - 1, self.end)
+        if close is None:
+            return False
+        rest = self.text[close + 1:self._eol(close + 1)].strip()
+        return rest == "" or rest.startswith("'") or rest.startswith("//")
+
+    # ------------------------------------------------------------------ words
+    def _word(self) -> None:
+        m = _WORD.match(self.text, self.pos)
+        word, start, end = m.group(), m.start(), m.end()
+        if self.rhs_pending:
+            self.rhs_pending = False
+            if self._rhs_word(word, start):
+                return
+        self.pos = end
+        kind = self._classify(word, end)
+        if kind is None:  # a multi-token construct already emitted
+            return
+        self._emit(kind, word if kind in ("NAME", "CONN", "TIGHT") else word.upper(), start, end)
+        self._after_word(kind, word)
+
+    def _rhs_word(self, word: str, start: int) -> bool:
+        """The first word after ``x =`` / RETURN / FOR EACH ... IN."""
+        up = word.upper()
+        if up == "SELECT" and not re.compile(r"(?i)SELECT[ \t]+CASE\b").match(self.text, start):
+            del self.tokens[self.stmt_first:]  # legacy in-memory SQL: unsupported statement
+            self.swallow = self.stmt_pos
+            return False
+        if up in RESERVED:
+            return False
+        return self._try_command(start, statement=False)
+
+    def _classify(self, word: str, end: int) -> Optional[str]:
+        up = word.upper().rstrip("$")
+        prev = self.prev_type
+        if prev in ("DOT", "QDOT") or self._is_object_key(end):
+            return "NAME"
+        conn = self._connector(up, end)
+        if conn:
+            return None if conn is _EMITTED else conn
+        if up in INFIX_WORDS and prev in OPERAND_END:
+            return up
+        if up in RESERVED:
+            return self._reserved(up, end)
+        if prev not in OPERAND_END:
+            return self._operand_word(word, up, end)
+        return "NAME"
+
+    def _reserved(self, up: str, end: int) -> str:
+        if up in ("TO", "STEP", "DEFAULT") and re.compile(r"[ \t]*[,)\]}]").match(self.text, end):
+            return "NAME"  # `SEND MAIL to, ...`: a variable that shares a reserved word
+        return RESERVED[up]
+
+    def _after_word(self, kind: str, word: str) -> None:
+        if kind in ("THEN", "ELSE") and not self.brackets:
+            self.at_head = True
+            self.command = None
+        elif kind == "IN" and self.stmt_kind == "for" and not self.brackets:
+            self.rhs_pending = True
+        elif kind == "RETURN":
+            self._after_return()
+        elif kind == "TIGHT" and word.upper() == "FORMAT":
+            self.tight_as = len(self.brackets)
+
+    def _connector(self, up: str, end: int) -> Optional[str]:
+        if self.tight_as is not None and up == "AS" and len(self.brackets) == self.tight_as:
+            self.tight_as = None
+            return "CONN"
+        spec = self.command
+        if spec is None or (not self.as_anywhere and len(self.brackets) != self.command_depth):
+            return None
+        if self.prev_type not in OPERAND_END | {"KW", "CONN", "LPAR", "COMMA", "TIGHT"} \
+                and self.prev_type is not None:
+            return None
+        if self._two_word_connector(up, end, spec):
+            return _EMITTED
+        if up not in spec.connectors:
+            return None
+        if re.compile(r"[ \t]*(?:[,)\]}.\[]|=(?!=))").match(self.text, end):
+            return None
+        if self.prev_type in ("KW", None) and self._line_rest_blank(end):
+            return None
+        return "CONN"
+
+    def _two_word_connector(self, up: str, end: int, spec) -> Optional[str]:
+        m = re.compile(r"[ \t]+(\w+)").match(self.text, end)
+        if not m or f"{up} {m.group(1).upper()}" not in spec.connectors:
+            return None
+        phrase = f"{up} {m.group(1).upper()}"
+        self._emit("CONN", phrase, end - len(up), m.end())
+        self.pos = m.end()
+        return True
+
+    def _operand_word(self, word: str, up: str, end: int) -> Optional[str]:
+        """A word where an operand starts: NEW OBJECT, PHRASE(...), FORMAT x AS p."""
+        start = end - len(word)
+        m = _NEW_OBJECT.match(self.text, start)
+        if m:
+            kind = "NEWOBJ" if m.group(2).upper() == "OBJECT" else "NEWARR"
+            self._emit(kind, m.group().upper(), start, m.end())
+            self.pos = m.end()
+            return None
+        found = self._match_phrase(start)
+        if found and " " in found[0].phrase and re.compile(r"[ \t]*\(").match(self.text, found[1]):
+            spec, pend = found
+            if pend > end:  # a multi-word phrase written with spaces: GET BOT MEMORY("k")
+                self._emit("KWCALL", spec.phrase, start, pend)
+                self.pos = pend
+                return None
+        if up in TIGHT_WORDS and _ARG_START.match(self.text, end) and not re.compile(
+                r"[ \t]*(?:\(|[-+*/=<>,)]|\b(?:AND|OR|THEN|TO)\b)", re.I).match(self.text, end):
+            return "TIGHT"
+        return "NAME"
+
+    def _is_object_key(self, end: int) -> bool:
+        if not self.brackets or self.brackets[-1][0] not in ("{", "#{"):
+            return False
+        return bool(re.compile(r"[ \t]*:").match(self.text, end)) and self.prev_type in (
+            "LBRACE", "HASHBRACE", "COMMA")
+
+    # ------------------------------------------------------------------ literals
+    def _number(self) -> None:
+        m = _NUMBER.match(self.text, self.pos)
+        text = m.group()
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        self._emit("NUMBER", value, m.start(), m.end())
+        self.pos = m.end()
+
+    def _starts_number(self) -> bool:
+        nxt = self.text[self.pos + 1:self.pos + 2]
+        return nxt.isdigit() and self.prev_type not in OPERAND_END
+
+    def _string(self) -> None:
+        start = self.pos
+        result = scan_string(self.text, start, self.end)
+        if result is None:
+            self._error(start, "unterminated string")
+            self.pos = self.end
+            return
+        value, parts, end, problem = result
+        if problem:
+            self._error(problem[0], problem[1])
+        kind = "ISTRING" if parts else "STRING"
+        self._emit(kind, parts if parts else value, start, end)
+        self.pos = end
+
+    def _quote(self) -> None:
+        """``'`` starts a comment, except a short single-quoted string in an operand spot."""
+        start = self.pos
+        eol = self._eol(start)
+        close = self.text.find("'", start + 1, eol)
+        nxt = self.text[start + 1:start + 2]
+        if self.prev_type in OPERAND_END or self.prev_type is None or close < 0 or nxt in (" ", "\t", ""):
+            self._skip_to_eol()
+            return
+        self._emit("STRING", _unescape(self.text[start + 1:close]), start, close + 1)
+        self.pos = close + 1
+
+    def _operator(self) -> None:
+        m = _OP_RE.match(self.text, self.pos)
+        if not m:
+            self._error(self.pos, f"unexpected character {self.text[self.pos]!r}")
+            self.pos += 1
+            return
+        op, start, end = m.group(), m.start(), m.end()
+        if op in _OPENERS:
+            self.brackets.append((op, start))
+        elif op in (")", "]", "}"):
+            self._close_bracket(op, start)
+        type_ = _OP_TYPE[op]
+        first_eq = type_ == "EQ" and self.stmt_kind == "assign" and not self.brackets \
+            and not self._eq_seen()
+        self._emit(type_, op, start, end)
+        self.pos = end
+        self.rhs_pending = first_eq
+
+    def _eq_seen(self) -> bool:
+        return any(t.type == "EQ" for t in self.tokens[self.stmt_first:])
+
+    def _close_bracket(self, op: str, pos: int) -> None:
+        if not self.brackets:
+            self._error(pos, f"unmatched '{op}'")
+            return
+        opener = self.brackets.pop()[0]
+        if _OPENERS[opener] != op:
+            self._error(pos, f"'{opener}' closed by '{op}'")
+
+    # ------------------------------------------------------------------ comments and lines
+    def _hash_or_comment(self, pos: int) -> None:
+        if self.text[pos] == "#" and re.compile(r"(?i)#workflow\b").match(self.text, pos):
+            self.workflow = True
+        self._skip_to_eol()
+
+    def _comment_allowed(self) -> bool:
+        return self.pos == 0 or self.text[self.pos - 1] in " \t\n"
+
+    def _skip_to_eol(self) -> None:
+        self.pos = self._eol(self.pos)
+
+    def _is_line_continuation(self) -> bool:
+        """`` _`` at the end of a physical line joins the next one (§2.6 rule 1)."""
+        if self.pos == 0 or self.text[self.pos - 1] not in " \t":
+            return False
+        rest = self.text[self.pos + 1:self._eol(self.pos)]
+        if rest.strip():
+            return False
+        self.pos = min(self._eol(self.pos) + 1, self.end)
+        return True
+
+    def _eol(self, pos: int) -> int:
+        eol = self.text.find("\n", pos, self.end)
+        return self.end if eol < 0 else eol
+
+    def _next_line(self, pos: int) -> int:
+        return self._eol(pos) + 1
+
+    def _at_line_start(self, pos: int) -> bool:
+        line_begin = self.text.rfind("\n", 0, pos) + 1
+        return not self.text[line_begin:pos].strip()
+
+    def _line_rest_blank(self, pos: int) -> bool:
+        rest = self.text[pos:self._eol(pos)].strip()
+        return rest == "" or rest.startswith("'")
+
+
+class _AsOnly:
+    """Pseudo keyword spec for statements whose only connector is AS (SUB params, DIM,
+    RETURN WITH)."""
+
+    phrase = "AS"
+    connectors = frozenset({"AS"})
+
+    @staticmethod
+    def matches(shape: str) -> bool:
+        return True
+
+
+_AS_ONLY = _AsOnly()
+_EMITTED = "<emitted>"
+
+
+# ---------------------------------------------------------------------- strings
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
+
+
+def _unescape(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+    out, i = [], 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw) and raw[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[raw[i + 1]])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def scan_string(text: str, start: int, end: int):
+    """Scan a double-quoted literal starting at ``start``.
+
+    Returns ``(value, parts, end_pos, problem)``: ``parts`` is a tuple mixing literal
+    strings and :class:`StringPart` when the literal interpolates ``${...}``, else empty;
+    ``problem`` is ``(pos, message)`` or None. Returns None when unterminated.
+    """
+    if text.startswith('""', start) and not text.startswith('"""', start):
+        return "", (), start + 2, None
+    buf: list[str] = []
+    parts: list = []
+    i = start + 1
+    while i < end:
+        ch = text[i]
+        if ch == "\\" and i + 1 < end:
+            if text.startswith("${", i + 1):
+                buf.append("${")
+                i += 3
+                continue
+            nxt = text[i + 1]
+            buf.append(_ESCAPES.get(nxt, "\\" + nxt))
+            i += 2
+        elif ch == '"':
+            if text.startswith('""', i) and i + 2 < end and text[i + 2] not in "\n,;)+ \t":
+                buf.append('"')
+                i += 2
+                continue
+            return _finish_string(buf, parts, i + 1)
+        elif ch == "$" and text.startswith("${", i):
+            close = _matching_brace(text, i + 1, end)
+            if close is None:
+                return "".join(buf), (), end, (i, "unterminated ${ in string")
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(StringPart(i + 2, close))
+            i = close + 1
+        else:
+            buf.append(ch)
+            i += 1
+    return None
+
+
+def _finish_string(buf, parts, end):
+    if parts:
+        if buf:
+            parts.append("".join(buf))
+        return "", tuple(parts), end, None
+    return "".join(buf), (), end, None
+
+
+def interpolation_parts(text: str, start: int, end: int) -> tuple:
+    """Split one verbatim-block line into literal text and :class:`StringPart` items."""
+    parts: list = []
+    buf: list[str] = []
+    i = start
+    while i < end:
+        if text.startswith("\\${", i):
+            buf.append("${")
+            i += 3
+        elif text.startswith("${", i):
+            close = _matching_brace(text, i + 1, end)
+            if close is None:
+                buf.append(text[i:end])
+                break
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(StringPart(i + 2, close))
+            i = close + 1
+        else:
+            buf.append(text[i])
+            i += 1
+    if buf:
+        parts.append("".join(buf))
+    return tuple(parts)
+
+
+def _matching_brace(text: str, open_pos: int, end: int) -> Optional[int]:
+    """Position of the ``}`` closing the ``{`` at ``open_pos`` (nested braces and
+    strings inside an interpolation are skipped)."""
+    depth, i = 0, open_pos
+    while i < end:
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        elif ch == '"':
+            close = text.find('"', i + 1, end)
+            if close < 0:
+                return None
+            i = close
+        elif ch == "\n":
+            return None
+        i += 1
+    return None
+
+
+def _matching_paren(text: str, open_pos: int, end: int) -> Optional[int]:
+    depth, i = 0, open_pos
+    while i < end:
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i
+        elif ch == '"':
+            result = scan_string(text, i, end)
+            if result is None:
+                return None
+            i = result[2] - 1
+        i += 1
+    return None
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return starts
+
+
+def _bisect(starts: list[int], pos: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= pos:
+            lo = mid
+        else:
+            hi = mid
+    return lo

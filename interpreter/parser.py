@@ -95,7 +95,7 @@ def _real(children) -> list:
     return [c for c in children if not (isinstance(c, Token) and c.type not in _VALUE_TOKENS)]
 
 
-_VALUE_TOKENS = {"NAME", "NUMBER", "STRING", "ISTRING", "KW", "KWP", "KWCALL", "TIGHT", "CONN",
+_VALUE_TOKENS = {"NAME", "NUMBER", "STRING", "ISTRING", "KW", "KWP", "KWCALL", "TIGHT", "CONN", "KWOP", "KWOPG",
                  "LABEL", "VERBATIM", "TABLE", "UNSUPPORTED"}
 
 
@@ -181,6 +181,21 @@ class _Builder(Transformer):
 
     def kw_call(self, c):
         return n.KeywordExpr(tspan(c[0]), c[0].value, tuple(c[2]), parens=True)
+
+    def kw_operand(self, c):
+        args, sep = [], None
+        for item in c[1:]:
+            if isinstance(item, Token):
+                sep = "," if item.type == "COMMA" else item.value.upper()
+            else:
+                args.append(n.Arg(item.span, sep, item))
+        return n.KeywordExpr(tspan(c[0]), c[0].value, tuple(args))
+
+    def starts_with(self, c):
+        return n.Call(c[0].span, "startswith", (c[0], c[2]), "STARTSWITH")
+
+    def ends_with(self, c):
+        return n.Call(c[0].span, "endswith", (c[0], c[2]), "ENDSWITH")
 
     def tight(self, c):
         args = (c[1],) if c[3] is None else (c[1], c[3])
@@ -391,7 +406,16 @@ class _Builder(Transformer):
 
     def for_each(self, c):
         name = next(x for x in c if isinstance(x, Token) and x.type == "NAME")
-        iterable = next(x for x in c if isinstance(x, n.Expr))
+        exprs = [x for x in c if isinstance(x, n.Expr)]
+        iterable = exprs[0]
+        modifier = next((x for x in c if isinstance(x, Token) and x.type == "CONN"), None)
+        if modifier is not None:  # FOR EACH m IN list LAST 10: the last (first) n items
+            count = exprs[1]
+            if modifier.value.upper() == "LAST":
+                start = n.Unary(count.span, "-", count)
+                iterable = n.Call(iterable.span, "slice", (iterable, start), "SLICE")
+            else:
+                iterable = n.Call(iterable.span, "take", (iterable, count), "TAKE")
         return Line("foreach", tspan(c[0]), data={"var": norm(name.value), "iterable": iterable})
 
     def for_range(self, c):
@@ -515,11 +539,32 @@ def _as_pairs(args, span) -> list:
 # ------------------------------------------------------------------ interpolation
 
 
-def _parts(raw_parts) -> list:
+def _parts(raw_parts, prose: bool = False) -> list:
     out = []
     for part in raw_parts:
-        out.append(_fragment(part) if isinstance(part, StringPart) else part)
+        if not isinstance(part, StringPart):
+            out.append(part)
+        elif prose:
+            out.append(_prose_fragment(part))
+        else:
+            out.append(_fragment(part))
     return out
+
+
+def _prose_fragment(part: StringPart):
+    """In a BEGIN TALK/PROMPT body a ``${...}`` that is not an expression stays text."""
+    ctx = _CTX[-1]
+    trial = DiagnosticSink(ctx.file)
+    saved, ctx.sink = ctx.sink, trial
+    try:
+        expr = _fragment(part)
+    finally:
+        ctx.sink = saved
+    if trial.has_errors:
+        line, col = _linecol(ctx.text, part.start)
+        ctx.sink.warning(line, col, "${...} is not an expression here; kept as text")
+        return "${" + ctx.text[part.start:part.end] + "}"
+    return expr
 
 
 def _fragment(part: StringPart) -> n.Expr:
@@ -569,7 +614,7 @@ def _block_parts(block: VerbatimBlock, text: str) -> list:
             parts.append("\n")
         body = text[s:e].rstrip()
         if body.strip():
-            parts.extend(_parts(interpolation_parts(text, s + indent, s + len(body))))
+            parts.extend(_parts(interpolation_parts(text, s + indent, s + len(body)), prose=True))
     return _merge_strings(parts)
 
 

@@ -15,6 +15,7 @@ logical lines (continuation rules of §2.6), verbatim ``BEGIN ... END`` blocks a
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -32,6 +33,9 @@ RESERVED = {
         "NULL IS LET WITH ENDIF"
     ).split()
 }
+# Reserved words that never start a statement.
+NOT_A_HEAD = {"THEN", "EACH", "IN", "TO", "STEP", "UNTIL", "AND", "OR", "NOT", "MOD", "TRUE",
+              "FALSE", "NULL", "IS"}
 # Words that only have a meaning at the head of a statement.
 HEAD_WORDS = {"DIM", "TRY", "CATCH", "THROW", "ASSERT", "BREAK", "CONTINUE", "GOSUB"}
 # Soft infix operators: an operator after an operand, a name elsewhere.
@@ -41,6 +45,7 @@ TIGHT_WORDS = {"FORMAT", "FIRST", "LAST"}
 
 OPERAND_END = {"NAME", "NUMBER", "STRING", "ISTRING", "RPAR", "RSQB", "RBRACE", "TRUE",
                "FALSE", "NULL", "NEWOBJ", "NEWARR", "EMPTY"}
+INFIX_TOKENS = {"STARTSWITH", "ENDSWITH"}
 # A newline after one of these continues the logical line (§2.6 rule 4).
 CONTINUATION = {"PLUS", "MINUS", "STAR", "SLASH", "AMP", "COMMA", "AND", "OR", "ANDAND",
                 "OROR"}
@@ -68,12 +73,31 @@ _SET_ASSIGN = re.compile(
 _LABEL = re.compile(r"([^\W\d]\w*)[ \t]*:[ \t]*(?=\n|$|')")
 _VERBATIM_OPEN = re.compile(r"(?i)BEGIN[ \t]+(TALK|SYSTEM[ \t]+PROMPT|MAIL)\b([^\n]*)")
 _TABLE_OPEN = re.compile(r"(?i)TABLE[ \t]+[\"\w.]")
+_CLAUSE_LINE = re.compile(r"(?i)[ \t]*(WHERE|ORDER[ \t]+BY|GROUP[ \t]+BY|VALUES|LIMIT|HAVING)\b")
 _WITH_OPTIONS = re.compile(r"(?i)[ \t]*WITH[ \t]+(OPTIMIZE|MAX_COST|MAX_LATENCY)\b")
 _SQL_CONTINUATION = re.compile(
     r"(?i)[ \t]*(FROM|JOIN|LEFT|RIGHT|INNER|OUTER|WHERE|GROUP[ \t]+BY|ORDER[ \t]+BY|HAVING|LIMIT)\b")
 _NEW_OBJECT = re.compile(r"(?i)(NEW|CREATE)[ \t]+(OBJECT|ARRAY)\b")
 _ON_ERROR = re.compile(r"(?i)ON[ \t]+ERROR\b")
 _CLEAR_ERROR = re.compile(r"(?i)CLEAR[ \t_]+ERROR\b")
+_BINARY_WORDS = r"(?:" + "|".join(sorted(RESERVED) + [
+    "LIKE", "CONTAINS", "BETWEEN", "STARTS", "ENDS", "AS"]) + r")\b"
+_JUXTAPOSED = re.compile(r"""[ \t]+(?!""" + _BINARY_WORDS + r""")["'\w]""", re.I)
+_MEMBER_AFTER = re.compile(r"(?:\.(?!\d)|\[|\?\.)")
+_NOT_TIGHT = re.compile(r"[ \t]*(?:\(|[-+*/=<>,)]|\b(?:AND|OR|THEN|TO|AS|IS|MOD)\b)", re.I)
+_KW_OPERAND_ARG = re.compile(r"""[ \t]+(?!""" + _BINARY_WORDS + r""")(?:["'\w(\[{#]|-\d)""", re.I)
+# Keywords whose unquoted rest of line is their text argument (Compat).
+TEXT_REST_KEYWORDS = {"DESCRIPTION", "SET SCHEDULE"}
+# Keywords a script may use as an operand without parentheses (§4.9 rule 1).
+OPERAND_KEYWORDS = {"GET", "FIND", "LLM", "RECALL"}
+# Tokens after which an operand must come: a reserved word there is a variable name.
+NEEDS_OPERAND = {"PLUS", "MINUS", "STAR", "SLASH", "BSLASH", "CARET", "POW", "AMP", "EQ", "EQEQ",
+                 "NE", "LT", "GT", "LE", "GE", "PERCENT", "QQ", "ANDAND", "OROR", "BANG", "LPAR",
+                 "LSQB", "LBRACE", "HASHBRACE", "COMMA", "COLON", "QMARK", "AND", "OR", "NOT",
+                 "MOD", "KW", "KWP", "CONN", "TIGHT", "IF", "WHILE", "UNTIL", "RETURN", "IN",
+                 "TO", "STEP", "LIKE", "CONTAINS", "BETWEEN", "THROW", "ASSERT", "KWOP", "KWOPG",
+                 "STARTSWITH", "ENDSWITH", "ELSEIF", "EACH"}
+EXPR_START_RESERVED = {"NOT", "TRUE", "FALSE", "NULL", "CALL"}
 _ARG_START = re.compile(
     r"""[ \t]*(?!(?:AND|OR|MOD|IS|IN|NOT|TO|THEN|ELSE|STEP|LIKE|CONTAINS|BETWEEN)\b)"""
     r"""(?:[\w"'(\[{#!$]|[-+](?![ \t])|\.\d)""", re.I)
@@ -158,6 +182,8 @@ class Scanner:
         return tok
 
     def _error(self, pos: int, message: str) -> None:
+        if self.swallow is not None:
+            return  # an unsupported statement: its text is kept raw, not checked
         line, col = self._linecol(pos)
         self.sink.error(line, col, message)
 
@@ -193,17 +219,31 @@ class Scanner:
 
     def _newline(self) -> None:
         nxt = self.pos + 1
-        if self.brackets or self.prev_type in CONTINUATION or self._continues_at(nxt):
+        if self.brackets or self.prev_type in CONTINUATION or self._continues_at(nxt) \
+                or (self.prev_type == "CONN" and self._indented_continuation(nxt)):
             self.pos = nxt
             return
         self._end_statement(self.pos)
         self.pos = nxt
         self._new_statement()
 
+    def _indented_continuation(self, pos: int) -> bool:
+        """``UPDATE "t" SET`` / ``FIND "t" WHERE`` at the end of a line: the clause goes on
+        on the next, more indented, line."""
+        line_begin = self.text.rfind("\n", 0, self.stmt_pos) + 1
+        own = _indent_of(self.text, line_begin)
+        nxt = _indent_of(self.text, pos)
+        return nxt > own and self.text[pos + nxt:pos + nxt + 1] not in ("\n", "")
+
     def _continues_at(self, pos: int) -> bool:
-        """LLM option lines and legacy SQL clauses continue the previous statement."""
+        """LLM option lines, a data keyword's clause lines (WHERE ...) and legacy SQL clauses
+        continue the previous statement."""
         if self.command is not None and self.command.phrase == "LLM":
             return bool(_WITH_OPTIONS.match(self.text, pos))
+        if self.command is not None and not self.brackets:
+            m = _CLAUSE_LINE.match(self.text, pos)
+            if m and " ".join(m.group(1).upper().split()) in self.command.connectors:
+                return True
         return self.swallow is not None and bool(_SQL_CONTINUATION.match(self.text, pos))
 
     def _end_statement(self, pos: int) -> None:
@@ -235,6 +275,8 @@ class Scanner:
         if not m:
             if ch == ".":  # ".key = expr" inside WITH
                 self.stmt_kind = "assign"
+            else:  # prose or foreign syntax: an unknown statement (§12.3)
+                self.swallow = pos
             return False
         return self._head_word(m, line_start)
 
@@ -251,7 +293,9 @@ class Scanner:
             return True
         if up in ("SET", "LET") and _SET_ASSIGN.match(self.text, pos):
             self._emit("LET", word, pos, end)
-            self.pos, self.stmt_kind = end, "assign"
+            target = _WORD.search(self.text, end)
+            self._emit("NAME", target.group(), target.start(), target.end())
+            self.pos, self.stmt_kind = target.end(), "assign"
             return True
         if line_start and up not in RESERVED and (lm := _LABEL.match(self.text, pos)):
             self._emit("LABEL", lm.group(1), pos, lm.end())
@@ -269,6 +313,12 @@ class Scanner:
             self.pos = m.end()
             return True
         parts = up.split("_") if "_" in up else [up]
+        if parts[0] in NOT_A_HEAD:
+            self.swallow = pos  # `STEP 1: BOT ...` (aspirational orchestration)
+            return False
+        if parts[0] in ("IF", "FOR", "WHILE", "ELSE", "FUNCTION") and self._opens_brace_block(end):
+            self.swallow = pos  # `if x == "" {` ... `}`: foreign (Rhai/JS) code
+            return False
         if parts[0] in RESERVED or parts[0] in HEAD_WORDS:
             self._head_reserved(parts, word, pos, end)
             return True
@@ -302,6 +352,10 @@ class Scanner:
             self.command = _AS_ONLY
         elif head == "RETURN":
             self._after_return()
+
+    def _opens_brace_block(self, end: int) -> bool:
+        line = self.text[end:self._eol(end)]
+        return line.rstrip().endswith("{") and not re.search(r"(?i)\bTHEN\b", line)
 
     def _after_return(self) -> None:
         m = re.compile(r"[ \t]+WITH\b", re.I).match(self.text, self.pos)
@@ -359,13 +413,27 @@ class Scanner:
         if not found:
             return False
         spec, end = found
-        if not statement and not self._plausible_value_keyword(spec, end):
+        if statement and not spec.statement:
+            return False
+        if not statement and not (spec.value and self._plausible_value_keyword(spec, end)):
             return False
         kind = "KWP" if self._parenthesised_call(end) else "KW"
         self._emit(kind, spec.phrase, pos, end)
         self.pos = end
         self.command, self.command_depth = spec, len(self.brackets)
+        if spec.phrase in TEXT_REST_KEYWORDS and statement:
+            self._rest_as_text(end)
         return True
+
+    def _rest_as_text(self, end: int) -> None:
+        """``DESCRIPTION It is a WebService`` / ``SET SCHEDULE every 1 hour`` (Compat):
+        unquoted text to the end of the line is the argument."""
+        m = re.compile(r"[ \t]+([^\s\"'(][^\n]*)").match(self.text, end)
+        if m and " " in m.group(1).strip() and '"' not in m.group(1) \
+                and not re.match(r"[\w.]+\s*[(\[.=+,]", m.group(1)):
+            text = m.group(1).rstrip()
+            self._emit("STRING", text, m.start(1), m.start(1) + len(text))
+            self.pos = m.start(1) + len(text)
 
     def _match_phrase(self, pos: int):
         m = _WORD.match(self.text, pos)
@@ -375,7 +443,7 @@ class Scanner:
         for words in self.registry.phrases_starting_with(first):
             phrase = " ".join(words)
             pm = self._phrase_re(phrase).match(self.text, pos)
-            if pm:
+            if pm and not (len(words) > 1 and _MEMBER_AFTER.match(self.text, pm.end())):
                 return self.registry.keywords[phrase], pm.end()
         return None
 
@@ -410,6 +478,7 @@ class Scanner:
     def _word(self) -> None:
         m = _WORD.match(self.text, self.pos)
         word, start, end = m.group(), m.start(), m.end()
+        self._juxtaposed_list(start, word)
         if self.rhs_pending:
             self.rhs_pending = False
             if self._rhs_word(word, start):
@@ -428,9 +497,18 @@ class Scanner:
             del self.tokens[self.stmt_first:]  # legacy in-memory SQL: unsupported statement
             self.swallow = self.stmt_pos
             return False
-        if up in RESERVED:
+        if up in RESERVED or _NEW_OBJECT.match(self.text, start):
             return False
-        return self._try_command(start, statement=False)
+        end = start + len(word)
+        if self.text[end:end + 1] == "(" and not self._parenthesised_call(end):
+            return False  # FORMAT(x, p) + "...": a function call inside an expression
+        if self._try_command(start, statement=False):
+            return True
+        if _JUXTAPOSED.match(self.text, end) and not self.registry.function_spec(word) \
+                and self.stmt_kind != "for":
+            del self.tokens[self.stmt_first:]  # `x = QUERY "..."`: an unknown keyword
+            self.swallow = self.stmt_pos
+        return False
 
     def _classify(self, word: str, end: int) -> Optional[str]:
         up = word.upper().rstrip("$")
@@ -442,16 +520,33 @@ class Scanner:
             return None if conn is _EMITTED else conn
         if up in INFIX_WORDS and prev in OPERAND_END:
             return up
+        if up in ("LAST", "FIRST") and self.stmt_kind == "for" and prev in OPERAND_END \
+                and not self.brackets and self._eq_seen() is False and self._after_in():
+            return "CONN"  # FOR EACH m IN list LAST 10 DO
         if up in RESERVED:
             return self._reserved(up, end)
         if prev not in OPERAND_END:
             return self._operand_word(word, up, end)
-        return "NAME"
+        infix = self._infix_phrase(up, end)
+        return None if infix is _EMITTED else (infix or "NAME")
 
     def _reserved(self, up: str, end: int) -> str:
         if up in ("TO", "STEP", "DEFAULT") and re.compile(r"[ \t]*[,)\]}]").match(self.text, end):
             return "NAME"  # `SEND MAIL to, ...`: a variable that shares a reserved word
+        if self.prev_type in NEEDS_OPERAND and up not in EXPR_START_RESERVED and not (
+                self.prev_type == "NOT" and up in ("IN", "LIKE")):
+            return "NAME"  # `IF case <> NULL`, `PARAM to AS EMAIL`: an operand, so a name
         return RESERVED[up]
+
+    def _infix_phrase(self, up: str, end: int) -> Optional[str]:
+        """``x STARTS WITH y`` / ``x ENDS WITH y`` (attendance-crm)."""
+        if up in ("STARTS", "ENDS"):
+            m = re.compile(r"(?i)[ \t]+WITH\b").match(self.text, end)
+            if m:
+                self._emit("STARTSWITH" if up == "STARTS" else "ENDSWITH", up, end - len(up), m.end())
+                self.pos = m.end()
+                return _EMITTED
+        return None
 
     def _after_word(self, kind: str, word: str) -> None:
         if kind in ("THEN", "ELSE") and not self.brackets:
@@ -471,9 +566,13 @@ class Scanner:
         spec = self.command
         if spec is None or (not self.as_anywhere and len(self.brackets) != self.command_depth):
             return None
-        if self.prev_type not in OPERAND_END | {"KW", "CONN", "LPAR", "COMMA", "TIGHT"} \
+        if self.prev_type == "COMMA" and not _KW_OPERAND_ARG.match(self.text, end):
+            return None  # `SEND EMAIL to, subject, body`: a name ends the list
+        if self.prev_type not in OPERAND_END | {"KW", "CONN", "TIGHT", "COMMA"} \
                 and self.prev_type is not None:
             return None
+        if self.prev_type in ("KW", "KWP") and not _may_lead(spec, up):
+            return None  # `PARAM description AS STRING`: a name, not the connector
         if self._two_word_connector(up, end, spec):
             return _EMITTED
         if up not in spec.connectors:
@@ -484,14 +583,22 @@ class Scanner:
             return None
         return "CONN"
 
-    def _two_word_connector(self, up: str, end: int, spec) -> Optional[str]:
-        m = re.compile(r"[ \t]+(\w+)").match(self.text, end)
-        if not m or f"{up} {m.group(1).upper()}" not in spec.connectors:
-            return None
-        phrase = f"{up} {m.group(1).upper()}"
-        self._emit("CONN", phrase, end - len(up), m.end())
-        self.pos = m.end()
-        return True
+    def _two_word_connector(self, up: str, end: int, spec) -> bool:
+        """Multi-word connectors (ORDER BY, AS MENU, WITH MAX_COST): longest first."""
+        m = _NEXT_WORDS.match(self.text, end)
+        if not m or not spec.connectors:
+            return False
+        words = [up] + [w.upper() for w in m.group().split()]
+        for count in (3, 2):
+            if len(words) < count:
+                continue
+            phrase = " ".join(" ".join(words[:count]).replace("_", " ").split())
+            if phrase in spec.connectors:
+                stop = _word_end(self.text, end, count - 1)
+                self._emit("CONN", phrase, end - len(up), stop)
+                self.pos = stop
+                return True
+        return False
 
     def _operand_word(self, word: str, up: str, end: int) -> Optional[str]:
         """A word where an operand starts: NEW OBJECT, PHRASE(...), FORMAT x AS p."""
@@ -503,16 +610,42 @@ class Scanner:
             self.pos = m.end()
             return None
         found = self._match_phrase(start)
+        self._phrase_start = start
         if found and " " in found[0].phrase and re.compile(r"[ \t]*\(").match(self.text, found[1]):
             spec, pend = found
-            if pend > end:  # a multi-word phrase written with spaces: GET BOT MEMORY("k")
+            if pend > end and spec.value:  # a multi-word phrase with spaces: GET BOT MEMORY("k")
                 self._emit("KWCALL", spec.phrase, start, pend)
                 self.pos = pend
                 return None
-        if up in TIGHT_WORDS and _ARG_START.match(self.text, end) and not re.compile(
-                r"[ \t]*(?:\(|[-+*/=<>,)]|\b(?:AND|OR|THEN|TO)\b)", re.I).match(self.text, end):
+        if up in TIGHT_WORDS and self._tight_form(end):
             return "TIGHT"
+        if found and found[0].value and self._keyword_operand(found[0], found[1]):
+            return None
         return "NAME"
+
+    def _tight_form(self, end: int) -> bool:
+        """``FORMAT x AS p`` / ``FORMAT (a - b) AS p`` / ``FIRST x`` inside an expression."""
+        m = re.compile(r"[ \t]+\(").match(self.text, end)
+        if m:
+            close = _matching_paren(self.text, m.end() - 1, self.end)
+            return close is not None and bool(re.compile(r"(?i)[ \t]+AS\b").match(self.text, close + 1))
+        return bool(_ARG_START.match(self.text, end)) and not _NOT_TIGHT.match(self.text, end)
+
+    def _keyword_operand(self, spec, end: int) -> bool:
+        """``GET "session.x"`` / ``GET SESSION "id"`` used as an operand: one argument, or
+        all comma-separated arguments at statement level outside any keyword call."""
+        words = spec.phrase.split(" ")
+        written = self.text[self._phrase_start:end]
+        if (len(words) == 1 and words[0] not in OPERAND_KEYWORDS) or "_" in written:
+            return False
+        if not _KW_OPERAND_ARG.match(self.text, end):
+            return False
+        greedy = self.prev_type in ("KW", "KWP") or (not self.brackets and self.command is None)
+        self._emit("KWOPG" if greedy else "KWOP", spec.phrase, self._phrase_start, end)
+        self.pos = end
+        if self.command is None:  # its connectors (FIND "t" WHERE ...) now split arguments
+            self.command, self.command_depth = spec, len(self.brackets)
+        return True
 
     def _is_object_key(self, end: int) -> bool:
         if not self.brackets or self.brackets[-1][0] not in ("{", "#{"):
@@ -532,8 +665,17 @@ class Scanner:
         nxt = self.text[self.pos + 1:self.pos + 2]
         return nxt.isdigit() and self.prev_type not in OPERAND_END
 
+    def _juxtaposed_list(self, start: int, word: str = "") -> None:
+        """``SET SCHEDULE "cron" "job.bas"`` / ``"x" DATEADD(...)``: values written side by side
+        in a keyword's arguments are read as a comma-separated list."""
+        if self.prev_type in ("STRING", "ISTRING") and self.command is not None \
+                and len(self.brackets) == self.command_depth and word.upper() not in RESERVED \
+                and not any(c.split(" ")[0] == word.upper() for c in self.command.connectors):
+            self._emit("COMMA", ",", start, start)
+
     def _string(self) -> None:
         start = self.pos
+        self._juxtaposed_list(start)
         result = scan_string(self.text, start, self.end)
         if result is None:
             self._error(start, "unterminated string")
@@ -559,6 +701,8 @@ class Scanner:
         self.pos = close + 1
 
     def _operator(self) -> None:
+        if self._special_operand():
+            return
         m = _OP_RE.match(self.text, self.pos)
         if not m:
             self._error(self.pos, f"unexpected character {self.text[self.pos]!r}")
@@ -575,6 +719,27 @@ class Scanner:
         self._emit(type_, op, start, end)
         self.pos = end
         self.rhs_pending = first_eq
+
+    def _special_operand(self) -> bool:
+        """Two Compat spellings that are not operators: ``HEAR x AS "done", *`` (a wildcard
+        menu option) and ``"prompt" ${expr}`` (an interpolation outside quotes)."""
+        text, pos = self.text, self.pos
+        if text[pos] == "*" and self.prev_type == "COMMA" and self.command is not None and \
+                re.compile(r"\*[ \t]*(?:$|\n|,|')").match(text, pos):
+            self._emit("STRING", "*", pos, pos + 1)
+            self.pos = pos + 1
+            return True
+        if text.startswith("${", pos) and self.prev_type in OPERAND_END:
+            close = _matching_brace(text, pos + 1, self.end)
+            if close is not None:
+                self._emit("PLUS", "+", pos, pos)
+                self._emit("ISTRING", (StringPart(pos + 2, close),), pos, close + 1)
+                self.pos = close + 1
+                return True
+        return False
+
+    def _after_in(self) -> bool:
+        return any(t.type == "IN" for t in self.tokens[self.stmt_first:])
 
     def _eq_seen(self) -> bool:
         return any(t.type == "EQ" for t in self.tokens[self.stmt_first:])
@@ -638,6 +803,43 @@ class _AsOnly:
 
 
 _AS_ONLY = _AsOnly()
+_NEXT_WORDS = re.compile(r"(?:[ \t]+\w+){1,2}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _leading(spec) -> frozenset:
+    """Connectors that may come right after the keyword (``INSERT INTO``, ``x = HEAR AS t``),
+    found by trying the spec's shapes on short argument patterns."""
+    conns = sorted(spec.connectors)
+    found = set()
+    for c in conns:
+        samples = [c, f"{c} x", f"{c} x,x", f"{c} x,x,x"]
+        samples += [f"{c} x {d} x" for d in conns] + [f"{c} {d} x" for d in conns]
+        samples += [f"{c} x {d} x {e} x" for d in conns for e in conns]
+        if any(spec.matches(sample) for sample in samples):
+            found.add(c.split(" ")[0])
+    return frozenset(found)
+
+
+def _may_lead(spec, word: str) -> bool:
+    try:
+        return word in _leading(spec)
+    except TypeError:  # unhashable pseudo spec
+        return True
+
+
+def _indent_of(text: str, pos: int) -> int:
+    end = pos
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return end - pos
+
+
+def _word_end(text: str, pos: int, count: int) -> int:
+    """Position after the next ``count`` words from ``pos``."""
+    for _ in range(count):
+        pos = re.compile(r"[ \t]+\w+").match(text, pos).end()
+    return pos
 _EMITTED = "<emitted>"
 
 
@@ -689,7 +891,7 @@ def scan_string(text: str, start: int, end: int):
                 i += 2
                 continue
             return _finish_string(buf, parts, i + 1)
-        elif ch == "$" and text.startswith("${", i):
+        elif ch == "$" and text.startswith("${", i) and not text.startswith("${{", i):
             close = _matching_brace(text, i + 1, end)
             if close is None:
                 return "".join(buf), (), end, (i, "unterminated ${ in string")
@@ -721,7 +923,7 @@ def interpolation_parts(text: str, start: int, end: int) -> tuple:
         if text.startswith("\\${", i):
             buf.append("${")
             i += 3
-        elif text.startswith("${", i):
+        elif text.startswith("${", i) and not text.startswith("${{", i):
             close = _matching_brace(text, i + 1, end)
             if close is None:
                 buf.append(text[i:end])

@@ -1,7 +1,40 @@
-"""The `botbasic` command line."""
+"""The ``botbasic`` command line: ``check``, ``run`` (and later ``serve``)."""
+from __future__ import annotations
+
+import argparse
 import sys
+from typing import Optional
 
 
-def main(argv=None) -> int:
-    print("botbasic: not yet", file=sys.stderr)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="botbasic", description="Run bots written in BASIC.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="compile scripts and report every problem")
+    check.add_argument("paths", nargs="+", help=".bas files, *.gbai packages or folders")
+    check.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+    check.add_argument("--lenient", action="store_true",
+                       help="close unbalanced blocks and skip unparsable lines with warnings")
+
+    run = sub.add_parser("run", help="run a script as a console dialog")
+    run.add_argument("script", help="the .bas file to run")
+    run.add_argument("--input", "-i", action="append", default=None, metavar="TEXT",
+                     help="an answer for the next HEAR (repeatable); without it, stdin is read")
+    run.add_argument("--json", action="store_true", help="one JSON event per line on stdout")
+    run.add_argument("--lenient", action="store_true", help="compile in lenient mode")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "check":
+        from .check import run_check
+        return run_check(args.paths, args.quiet, args.lenient)
+    if args.command == "run":
+        from .console import run_console
+        return run_console(args.script, args.input, args.json, args.lenient)
     return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -78,7 +78,7 @@ def analyze_source(text: str, filename: str, registry=None, lenient: bool = Fals
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     sink = DiagnosticSink(filename)
     info = ScriptInfo(script_name(filename), filename)
-    lines, info.workflow = parse_lines(text, filename, registry, sink)
+    lines, info.workflow = parse_lines(text, filename, registry, sink, lenient)
     body, procedures = BlockBuilder(sink, lenient).build(lines)
     script = Analyzer(registry, sink, info).run(body, procedures)
     return AnalysisResult(script, info, sink.sorted(), text)

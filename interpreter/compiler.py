@@ -85,7 +85,7 @@ class _Names:
         return spec is not None and spec.bare
 
 
-def _assigned_names(script: N.Script) -> set[str]:
+def _assigned_names(script: N.Script, registry: Registry) -> set[str]:
     """Every variable name a script can assign (for Compat ``arr(i)`` resolution)."""
     found: set[str] = set()
     for node in _walk(script):
@@ -103,11 +103,16 @@ def _assigned_names(script: N.Script) -> set[str]:
             found.update(node.params)
         elif isinstance(node, N.Try) and node.catch_var:
             found.add(node.catch_var)
-        elif isinstance(node, N.Command) and node.args and node.args[0].expr is not None:
+        elif isinstance(node, N.Command) and _is_target_command(node, registry):
             root = _root(node.args[0].expr)
             if isinstance(root, N.Name):
                 found.add(root.name)
     return found
+
+
+def _is_target_command(node: N.Command, registry: Registry) -> bool:
+    spec = registry.keyword_spec(node.name)
+    return bool(spec and spec.target and node.args and node.args[0].expr is not None)
 
 
 def _walk(node):
@@ -327,7 +332,7 @@ class _Compiler:
         self.registry = registry
         self.file = file
         procedures = {p.name: p for p in script.procedures}
-        self.names = _Names(registry, procedures, _assigned_names(script))
+        self.names = _Names(registry, procedures, _assigned_names(script, registry))
         self.purity = _Purity(self.names)
         self.module = ModuleBuilder(file, self.names)
         self.asm = _Assembler()
@@ -596,7 +601,7 @@ class _Compiler:
             self.emit(P.EndScript(), s.span.line)
 
     def find_loop(self, s) -> _Loop:
-        kind = getattr(s, "kind", "loop")
+        kind = "continue" if isinstance(s, N.Continue) else s.kind
         for loop in reversed(self.b.loops):
             if kind in ("loop", "continue") or loop.kind == kind:
                 return loop

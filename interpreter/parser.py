@@ -186,10 +186,22 @@ class _Builder(Transformer):
         args, sep = [], None
         for item in c[1:]:
             if isinstance(item, Token):
+                if sep is not None and sep != ",":
+                    args.append(n.Arg(tspan(item), sep, None))  # a bare connector (DESC)
                 sep = "," if item.type == "COMMA" else item.value.upper()
-            else:
+            elif item is not None:
                 args.append(n.Arg(item.span, sep, item))
+                sep = None
+        if sep is not None and sep != ",":
+            args.append(n.Arg(tspan(c[0]), sep, None))
         return n.KeywordExpr(tspan(c[0]), c[0].value, tuple(args))
+
+    def unknown_operand(self, c):
+        return n.Call(tspan(c[0]), norm(c[0].value), (c[1],), c[0].value)
+
+    def call_operand(self, c):
+        args = (c[3],) if len(c) > 3 and c[3] is not None else ()
+        return n.CallScript(tspan(c[0]), c[1], args)
 
     def starts_with(self, c):
         return n.Call(c[0].span, "startswith", (c[0], c[2]), "STARTSWITH")
@@ -635,11 +647,17 @@ def _merge_strings(parts: list) -> list:
 # ------------------------------------------------------------------ entry points
 
 
-def parse_lines(text: str, file: str, registry, sink: DiagnosticSink) -> tuple[list[Line], bool]:
-    """Scan and parse a whole file; returns the lines and the #workflow pragma flag."""
+def parse_lines(text: str, file: str, registry, sink: DiagnosticSink,
+                lenient: bool = False) -> tuple[list[Line], bool]:
+    """Scan and parse a whole file; returns the lines and the #workflow pragma flag.
+
+    In ``lenient`` mode a line that does not parse becomes an unsupported statement with a
+    warning (DIALECT A-58), so the rest of the script still compiles."""
     scanner = Scanner(text, registry, sink)
     tokens = scanner.scan()
-    _CTX.append(_Context(text, file, registry, sink))
+    ctx = _Context(text, file, registry, sink)
+    ctx.lenient = lenient
+    _CTX.append(ctx)
     try:
         return _parse_tokens(tokens, sink), scanner.workflow
     finally:
@@ -683,6 +701,11 @@ def _unparsable(chunk: list[Token], exc: UnexpectedInput, sink: DiagnosticSink) 
     spec = ctx.registry.keywords.get(first.value) if first.type in ("KW", "KWP") else None
     if spec is not None and spec.status == "aspirational":
         return Line("stmt", tspan(first), n.Unsupported(tspan(first), first.value, raw))
+    if getattr(ctx, "lenient", False):
+        tok = getattr(exc, "token", None) or first
+        ctx.sink.warning(tok.line or first.line, tok.column or first.column,
+                         "this line does not parse; it is skipped (lenient mode)")
+        return Line("stmt", tspan(first), n.Unsupported(tspan(first), str(first.value).upper(), raw))
     _report(exc, ctx)
     return Line("error", tspan(first))
 

@@ -86,6 +86,8 @@ _JUXTAPOSED = re.compile(r"""[ \t]+(?!""" + _BINARY_WORDS + r""")["'\w]""", re.I
 _MEMBER_AFTER = re.compile(r"(?:\.(?!\d)|\[|\?\.)")
 _NOT_TIGHT = re.compile(r"[ \t]*(?:\(|[-+*/=<>,)]|\b(?:AND|OR|THEN|TO|AS|IS|MOD)\b)", re.I)
 _KW_OPERAND_ARG = re.compile(r"""[ \t]+(?!""" + _BINARY_WORDS + r""")(?:["'\w(\[{#]|-\d)""", re.I)
+# Connectors that take no argument: `ORDER BY a DESC, b` keeps DESC a connector.
+BARE_FLAGS = {"DESC", "ASC", "OPTIONAL", "REQUIRED", "FIRST", "RECURSIVE", "APPEND"}
 # Keywords whose unquoted rest of line is their text argument (Compat).
 TEXT_REST_KEYWORDS = {"DESCRIPTION", "SET SCHEDULE"}
 # Keywords a script may use as an operand without parentheses (§4.9 rule 1).
@@ -94,7 +96,7 @@ OPERAND_KEYWORDS = {"GET", "FIND", "LLM", "RECALL"}
 NEEDS_OPERAND = {"PLUS", "MINUS", "STAR", "SLASH", "BSLASH", "CARET", "POW", "AMP", "EQ", "EQEQ",
                  "NE", "LT", "GT", "LE", "GE", "PERCENT", "QQ", "ANDAND", "OROR", "BANG", "LPAR",
                  "LSQB", "LBRACE", "HASHBRACE", "COMMA", "COLON", "QMARK", "AND", "OR", "NOT",
-                 "MOD", "KW", "KWP", "CONN", "TIGHT", "IF", "WHILE", "UNTIL", "RETURN", "IN",
+                 "MOD", "KW", "KWP", "CONN", "KCONN", "TIGHT", "IF", "WHILE", "UNTIL", "RETURN", "IN",
                  "TO", "STEP", "LIKE", "CONTAINS", "BETWEEN", "THROW", "ASSERT", "KWOP", "KWOPG",
                  "STARTSWITH", "ENDSWITH", "ELSEIF", "EACH"}
 EXPR_START_RESERVED = {"NOT", "TRUE", "FALSE", "NULL", "CALL"}
@@ -159,6 +161,7 @@ class Scanner:
         self.command = None  # KeywordSpec whose arguments are being scanned
         self.command_depth = 0
         self.as_anywhere = False
+        self.operand_command = False  # the connectors belong to a keyword used as an operand
         self.tight_as: Optional[int] = None  # depth of a pending FORMAT ... AS
         self.swallow: Optional[int] = None  # start of an unsupported statement
         self.last_type: Optional[str] = None  # type of the statement's previous token
@@ -220,7 +223,8 @@ class Scanner:
     def _newline(self) -> None:
         nxt = self.pos + 1
         if self.brackets or self.prev_type in CONTINUATION or self._continues_at(nxt) \
-                or (self.prev_type == "CONN" and self._indented_continuation(nxt)):
+                or (self.prev_type == "CONN" and self.tokens and self.tokens[-1].value in
+                    ("SET", "WHERE", "VALUES") and self._indented_continuation(nxt)):
             self.pos = nxt
             return
         self._end_statement(self.pos)
@@ -266,7 +270,7 @@ class Scanner:
         text, pos = self.text, self.pos
         line_start = self._at_line_start(pos)
         ch = text[pos]
-        if ch == "'" or (ch == "#" and not text.startswith("#{", pos)):
+        if ch == "'" or (ch == "#" and not text.startswith("#{", pos)) or text.startswith("//", pos):
             self._hash_or_comment(pos)
             return True
         if line_start and self._block(pos):
@@ -531,6 +535,8 @@ class Scanner:
         return None if infix is _EMITTED else (infix or "NAME")
 
     def _reserved(self, up: str, end: int) -> str:
+        if up == "CALL" and self.brackets:
+            return "CALLOP"  # a script/API call used inside a literal or an argument list
         if up in ("TO", "STEP", "DEFAULT") and re.compile(r"[ \t]*[,)\]}]").match(self.text, end):
             return "NAME"  # `SEND MAIL to, ...`: a variable that shares a reserved word
         if self.prev_type in NEEDS_OPERAND and up not in EXPR_START_RESERVED and not (
@@ -568,7 +574,7 @@ class Scanner:
             return None
         if self.prev_type == "COMMA" and not _KW_OPERAND_ARG.match(self.text, end):
             return None  # `SEND EMAIL to, subject, body`: a name ends the list
-        if self.prev_type not in OPERAND_END | {"KW", "CONN", "TIGHT", "COMMA"} \
+        if self.prev_type not in OPERAND_END | {"KW", "CONN", "KCONN", "TIGHT", "COMMA"} \
                 and self.prev_type is not None:
             return None
         if self.prev_type in ("KW", "KWP") and not _may_lead(spec, up):
@@ -577,7 +583,10 @@ class Scanner:
             return _EMITTED
         if up not in spec.connectors:
             return None
-        if re.compile(r"[ \t]*(?:[,)\]}.\[]|=(?!=))").match(self.text, end):
+        if self.operand_command:
+            return "KCONN"
+        if re.compile(r"[ \t]*(?:[,)\]}.\[]|=(?!=))").match(self.text, end) and not (
+                up in BARE_FLAGS and re.compile(r"[ \t]*,").match(self.text, end)):
             return None
         if self.prev_type in ("KW", None) and self._line_rest_blank(end):
             return None
@@ -595,7 +604,7 @@ class Scanner:
             phrase = " ".join(" ".join(words[:count]).replace("_", " ").split())
             if phrase in spec.connectors:
                 stop = _word_end(self.text, end, count - 1)
-                self._emit("CONN", phrase, end - len(up), stop)
+                self._emit("KCONN" if self.operand_command else "CONN", phrase, end - len(up), stop)
                 self.pos = stop
                 return True
         return False
@@ -621,6 +630,9 @@ class Scanner:
             return "TIGHT"
         if found and found[0].value and self._keyword_operand(found[0], found[1]):
             return None
+        if up not in RESERVED and re.compile(r"[ \t]+\"").match(self.text, end) \
+                and self.prev_type in ("COLON", "LPAR", "LSQB"):
+            return "UNKOP"  # `"data": QUERY "SELECT ..."`: an unknown keyword (§10.9)
         return "NAME"
 
     def _tight_form(self, end: int) -> bool:
@@ -640,11 +652,15 @@ class Scanner:
             return False
         if not _KW_OPERAND_ARG.match(self.text, end):
             return False
-        greedy = self.prev_type in ("KW", "KWP") or (not self.brackets and self.command is None)
+        # Nested without parentheses, a keyword takes every argument it can (§4.9 rule 4),
+        # except inside brackets, where commas belong to the enclosing list.
+        greedy = not self.operand_command and \
+            len(self.brackets) == (self.command_depth if self.command else 0)
         self._emit("KWOPG" if greedy else "KWOP", spec.phrase, self._phrase_start, end)
         self.pos = end
         if self.command is None:  # its connectors (FIND "t" WHERE ...) now split arguments
             self.command, self.command_depth = spec, len(self.brackets)
+            self.operand_command = True
         return True
 
     def _is_object_key(self, end: int) -> bool:
@@ -714,6 +730,8 @@ class Scanner:
         elif op in (")", "]", "}"):
             self._close_bracket(op, start)
         type_ = _OP_TYPE[op]
+        if type_ == "COMMA" and self._call_operand_comma(end):
+            type_ = "CALLCOMMA"
         first_eq = type_ == "EQ" and self.stmt_kind == "assign" and not self.brackets \
             and not self._eq_seen()
         self._emit(type_, op, start, end)
@@ -740,6 +758,14 @@ class Scanner:
 
     def _after_in(self) -> bool:
         return any(t.type == "IN" for t in self.tokens[self.stmt_first:])
+
+    def _call_operand_comma(self, end: int) -> bool:
+        """``"k": CALL "/api/x", {...}`` inside a literal: the comma introduces the call's
+        argument object, not the next pair."""
+        toks = self.tokens
+        return len(toks) >= 2 and toks[-2].type == "CALLOP" and toks[-1].type in ("STRING", "ISTRING") \
+            and len(self.brackets) > self.command_depth \
+            and bool(re.compile(r"[ \t\n]*[\[{#]").match(self.text, end))
 
     def _eq_seen(self) -> bool:
         return any(t.type == "EQ" for t in self.tokens[self.stmt_first:])

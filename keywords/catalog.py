@@ -428,8 +428,8 @@ def mail_and_messaging(declare: Declare) -> None:
 
 def scheduling_and_events(declare: Declare) -> None:
     # SET SCHEDULE expr, "job.bas" (analytics/custom-report, marketing campaigns): the
-    # second argument names the script to run.
-    declare("SET SCHEDULE", shapes=[args(1, 2)], value=False, section="9.10.1")
+    # second argument names the script to run; erp/crm jobs add a job name as a third.
+    declare("SET SCHEDULE", shapes=[args(1, 3)], value=False, section="9.10.1")
     declare("ON EMAIL", shapes=["x( FROM x)?( SUBJECT x)?"], connectors=["FROM", "SUBJECT"],
             value=False, section="9.10.4")
     declare("ON CHANGE", shapes=["x( EVENTS x)?"], connectors=["EVENTS"], value=False,

@@ -262,8 +262,9 @@ class Analyzer:
         name = words[0].lower().rstrip("$") if words else ""
         if name in self.procs and len(words) == 1:
             return n.CallProc(s.span, name, ())
-        self.sink.at(s.span, f"{s.head} is not supported; running this statement raises an error",
-                     "warning")
+        if not self.sink.has_any_on(s.span.line):  # lenient mode already said why
+            self.sink.at(s.span, f"{s.head} is not supported; running this statement raises an "
+                                 "error", "warning")
         return s
 
     def _s_If_single(self, s, scope):  # pragma: no cover - If covers both forms
@@ -336,7 +337,7 @@ class Analyzer:
             self.sink.at(span, f"unknown keyword {name}")
             return
         shape = shape_of(args)
-        if not spec.matches(shape):
+        if not spec.matches(shape) and not self.sink.has_error_on(span.line, span.end_line or span.line):
             got = shape.replace("x", "expr") or "nothing"
             self.sink.at(span, f"{name} does not accept '{got}'; expected {spec.describe_shapes()}")
 

@@ -87,7 +87,8 @@ class BlockBuilder:
         elif kind == "end_other":
             self._end_other(line)
         elif kind == "table":
-            self.body.append(parse_table(line.data["raw"], line.span, self.sink))
+            table = parse_table(line.data["raw"], line.span, self.sink)
+            self._statement(Line("stmt", line.span, table))
         # "error": already reported by the parser
 
     def _statement(self, line: Line) -> None:
@@ -184,6 +185,8 @@ class BlockBuilder:
         node = getattr(self, "_finish_" + frame.kind)(frame)
         if isinstance(node, n.Procedure):
             self.procedures.append(node)
+        elif node is not None and self.stack and self.stack[-1].kind == "with":
+            self.sink.at(node.span, "only 'key = value' lines are allowed inside WITH")
         elif node is not None:
             self.body.append(node)
 

@@ -25,11 +25,11 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from ..keywords.calls import deferred_seps
+from ..keywords.calls import deferred_seps, splits_assignment
 from ..keywords.registry import Registry, normalize_name
 from ..runtime import program as P
 from ..runtime.codegen import (CompileError, LocalRef, ModuleBuilder, TempRef, Truthy,
-                               assigns_variable, case_condition)
+                               assigns_variable, case_condition, has_own_continue)
 from . import nodes as N
 
 COMPILER_VERSION = "botbasic-compiler-1"
@@ -215,7 +215,7 @@ class _Purity:
                 and self.body(s.orelse or (), loops, depth + 1))
 
     def s_ForRange(self, s, loops, depth):
-        if assigns_variable(s.body, s.var) and _has_continue(s.body):
+        if assigns_variable(s.body, s.var) and has_own_continue(s.body):
             return False  # the generated general loop cannot CONTINUE past its step
         return (depth <= MAX_NATIVE_DEPTH and self.exprs(s.start, s.end, s.step)
                 and self.body(s.body, loops + ("for",), depth + 1))
@@ -232,20 +232,6 @@ class _Purity:
         if s.head.upper().startswith("PARALLEL"):
             return depth <= MAX_NATIVE_DEPTH and self.body(s.body, loops, depth + 1)
         return True
-
-
-def _has_continue(stmts) -> bool:
-    """A CONTINUE that belongs to this loop (not to a nested one)."""
-    for s in stmts:
-        if isinstance(s, N.Continue):
-            return True
-        if isinstance(s, N.If):
-            if any(_has_continue(b.body) for b in s.branches) or _has_continue(s.orelse):
-                return True
-        elif isinstance(s, N.Select):
-            if any(_has_continue(c.body) for c in s.cases) or _has_continue(s.orelse or ()):
-                return True
-    return False
 
 
 # ---------------------------------------------------------------- assembly
@@ -462,6 +448,7 @@ class _Compiler:
     def keyword(self, phrase: str, args, raw_args, slot, line: int, target=None) -> None:
         """Emit one keyword call; its arguments are lowered left to right."""
         spec = self.registry.keyword_spec(phrase)
+        args = _split_assignment(args) if splits_assignment(spec) else args
         wanted = deferred_seps(spec)
         exprs, deferred, in_deferred = [], [], False
         for index, arg in enumerate(args):
@@ -774,6 +761,14 @@ class _Compiler:
             else:
                 changes[name] = tuple(next(lowered) for _ in range(count))
         return replace(e, **changes)
+
+
+def _split_assignment(args: tuple) -> tuple:
+    """``KW a = b`` (one comparison argument) -> the arguments ``a`` and ``= b``."""
+    if len(args) != 1 or not isinstance(args[0].expr, N.Binary) or args[0].expr.op != "=":
+        return args
+    arg, expr = args[0], args[0].expr
+    return (N.Arg(arg.span, arg.sep, expr.left), N.Arg(expr.right.span, "=", expr.right))
 
 
 def _operands(e: N.Expr) -> tuple[list, list]:

@@ -55,6 +55,14 @@ class DiagnosticSink:
     def at(self, span, message: str, severity: str = "error") -> None:
         self.items.append(Diagnostic(self.file, span.line, span.col, severity, message))
 
+    def has_error_on(self, first_line: int, last_line: int) -> bool:
+        """True when an error was already reported on one of these lines (one error per
+        statement is enough: the scanner's beats the parser's, the parser's the analyzer's)."""
+        return any(d.is_error and first_line <= d.line <= last_line for d in self.items)
+
+    def has_any_on(self, line: int) -> bool:
+        return any(d.line == line for d in self.items)
+
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)

@@ -677,7 +677,10 @@ def _parse_line_by_line(tokens: list[Token], sink: DiagnosticSink) -> list[Line]
         try:
             lines.extend(lark_parser().parse(chunk, start="one_line"))
         except UnexpectedInput as exc:
-            lines.append(_unparsable(chunk, exc, sink))
+            if sink.has_error_on(chunk[0].line, chunk[-1].line):
+                lines.append(Line("error", tspan(chunk[0])))  # the scanner said why
+            else:
+                lines.append(_unparsable(chunk, exc, sink))
     return lines
 
 
@@ -721,7 +724,8 @@ def _report(exc: UnexpectedInput, ctx: _Context) -> None:
 
 _NICE = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "ISTRING": "a string",
          "NL": "end of line", "KW": "a keyword", "CONN": "a connector", "LPAR": "'('",
-         "RPAR": "')'", "COMMA": "','", "EQ": "'='", "THEN": "THEN", "EXPR": "an expression"}
+         "RPAR": "')'", "COMMA": "','", "EQ": "'='", "THEN": "THEN", "EXPR": "an expression",
+         "RSQB": "']'", "RBRACE": "'}'", "LSQB": "'['", "COLON": "':'"}
 
 
 def _describe(tok: Token) -> str:

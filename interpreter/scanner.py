@@ -207,7 +207,7 @@ class Scanner:
                 self._quote()
             elif ch == "_" and self._is_line_continuation():
                 continue
-            elif ch.isdigit() or (ch == "." and self._starts_number()):
+            elif ch in "0123456789" or (ch == "." and self._starts_number()):
                 self._number()
             elif ch.isalpha() or ch == "_" or (not ch.isascii() and ch.isidentifier()):
                 self._word()
@@ -481,6 +481,10 @@ class Scanner:
     # ------------------------------------------------------------------ words
     def _word(self) -> None:
         m = _WORD.match(self.text, self.pos)
+        if m is None:  # a letter-like character that cannot start a name
+            self._error(self.pos, f"unexpected character {self.text[self.pos]!r}")
+            self.pos += 1
+            return
         word, start, end = m.group(), m.start(), m.end()
         self._juxtaposed_list(start, word)
         if self.rhs_pending:
@@ -508,6 +512,9 @@ class Scanner:
             return False  # FORMAT(x, p) + "...": a function call inside an expression
         if self._try_command(start, statement=False):
             return True
+        found = self._match_phrase(start)
+        if found and not found[0].value and _ARG_START.match(self.text, found[1]):
+            self._error(start, f"{found[0].phrase} does not produce a value")
         if _JUXTAPOSED.match(self.text, end) and not self.registry.function_spec(word) \
                 and self.stmt_kind != "for":
             del self.tokens[self.stmt_first:]  # `x = QUERY "..."`: an unknown keyword
@@ -522,6 +529,8 @@ class Scanner:
         conn = self._connector(up, end)
         if conn:
             return None if conn is _EMITTED else conn
+        if prev == "END" and up in HEAD_WORDS:
+            return up  # END TRY
         if up in INFIX_WORDS and prev in OPERAND_END:
             return up
         if up in ("LAST", "FIRST") and self.stmt_kind == "for" and prev in OPERAND_END \
@@ -679,7 +688,7 @@ class Scanner:
 
     def _starts_number(self) -> bool:
         nxt = self.text[self.pos + 1:self.pos + 2]
-        return nxt.isdigit() and self.prev_type not in OPERAND_END
+        return nxt != "" and nxt in "0123456789" and self.prev_type not in OPERAND_END
 
     def _juxtaposed_list(self, start: int, word: str = "") -> None:
         """``SET SCHEDULE "cron" "job.bas"`` / ``"x" DATEADD(...)``: values written side by side

@@ -147,6 +147,7 @@ class Scanner:
         self.tokens: list[Token] = []
         self.brackets: list[str] = []
         self._line_starts = _line_starts(text)
+        self._line_hint = 0
         self._phrase_res: dict[str, re.Pattern] = {}
         self.workflow = False
         self._new_statement()
@@ -171,8 +172,12 @@ class Scanner:
         return self.last_type
 
     def _linecol(self, pos: int) -> tuple[int, int]:
-        line = _bisect(self._line_starts, pos)
-        return line + 1, pos - self._line_starts[line] + 1
+        starts, line = self._line_starts, self._line_hint
+        # Tokens come in order: the line of the previous one is almost always right.
+        if not (starts[line] <= pos and (line + 1 == len(starts) or pos < starts[line + 1])):
+            line = _bisect(starts, pos)
+            self._line_hint = line
+        return line + 1, pos - starts[line] + 1
 
     def _emit(self, type_: str, value, start: int, end: int) -> Token:
         line, col = self._linecol(start)

@@ -120,12 +120,20 @@ class Analyzer:
         self._check_shape(spec, s.name, s.args, s.span)
         if spec is not None and spec.target:
             self._check_target(s)
+        if spec is not None and spec.handler is None and spec.value is False \
+                and self.registry.function_spec(s.name.replace(" ", "_")) is not None:
+            return self._as_function_statement(s)  # PUSH arr, v  ==  PUSH(arr, v)
         if s.name in DECLARATION_ONLY or s.name.startswith("ON "):
             self._declaration(s, scope)
             return None
         if s.name == "USE WEBSITE":
             self._website(s)
         return s
+
+    def _as_function_statement(self, s: n.Command) -> n.ExprStmt:
+        values = tuple(a.expr for a in s.args if a.expr is not None)
+        name = s.name.replace(" ", "_").lower()
+        return n.ExprStmt(s.span, n.Call(s.span, name, values, s.name))
 
     def _s_Verbatim(self, s: n.Verbatim, scope):
         header = self._x(s.header) if s.header is not None else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from dataclasses import dataclass, field, replace
-from typing import Optional
+from typing import Optional, Sequence
 
 from ..keywords.calls import deferred_seps, splits_assignment
 from ..keywords.registry import Registry, normalize_name
@@ -49,14 +49,19 @@ def program_hash(source: str, file: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def compile_script(script: N.Script, source: str, registry: Registry) -> P.Program:
-    """Compile a parsed script. Programs are cached per registry by ``program_hash``."""
+def compile_script(script: N.Script, source: str, registry: Registry,
+                   params: Optional[Sequence[N.Param]] = None) -> P.Program:
+    """Compile a parsed script. ``params`` are its PARAM declarations (the analyzer's
+    ``ScriptInfo.params``; by default the Param statements of the body). Programs are
+    cached per registry by ``program_hash``."""
     file = script.span.file if script.span.file != N.NO_SPAN.file else f"{script.name}.bas"
     digest = program_hash(source or repr(script), file)
     cache = _CACHE.setdefault(registry, {})
     program = cache.get(digest)
     if program is None:
-        program = _Compiler(script, registry, file).compile(digest)
+        if params is None:
+            params = [s for s in script.body if isinstance(s, N.Param)]
+        program = _Compiler(script, registry, file).compile(digest, params)
         cache[digest] = program
     return program
 
@@ -113,6 +118,10 @@ def _assigned_names(script: N.Script, registry: Registry) -> set[str]:
 def _is_target_command(node: N.Command, registry: Registry) -> bool:
     spec = registry.keyword_spec(node.name)
     return bool(spec and spec.target and node.args and node.args[0].expr is not None)
+
+
+def _has_labels(stmts) -> bool:
+    return any(isinstance(node, N.Label) for stmt in stmts for node in _walk(stmt))
 
 
 def _walk(node):
@@ -308,6 +317,9 @@ class _Body:
     pending: list = field(default_factory=list)
     resume: list = field(default_factory=list)
     in_try: int = 0
+    # GOTO/GOSUB can enter code while a loop elsewhere holds its temporaries, so a body
+    # with labels never reuses a temporary slot.
+    reuse_temps: bool = True
 
 
 class _Compiler:
@@ -325,9 +337,10 @@ class _Compiler:
         self.b = _Body(frozenset())
 
     # -- driver
-    def compile(self, digest: str) -> P.Program:
-        params = self.params()
-        self.b = _Body(frozenset())
+    def compile(self, digest: str, declared: Sequence[N.Param]) -> P.Program:
+        params = [(p, self.module.expression(p.default) if p.default is not None else None)
+                  for p in declared]
+        self.b = _Body(frozenset(), reuse_temps=not _has_labels(self.script.body))
         self.body(self.script.body)
         self.emit(P.EndScript(), self.script.span.line)
         main_temps = self.check_labels()
@@ -346,20 +359,12 @@ class _Compiler:
         local_names = set(proc.params)
         if proc.is_function:
             local_names.add(proc.name)  # VB style: FunctionName = value
-        self.b = _Body(frozenset(local_names), proc)
+        self.b = _Body(frozenset(local_names), proc, reuse_temps=not _has_labels(proc.body))
         entry = self.asm.here()
         self.body(proc.body)
         self.emit(P.Return(), proc.span.line)
         ntemps = self.check_labels()
         return P.ProcInfo(proc.name, tuple(proc.params), entry.pc, proc.is_function, ntemps)
-
-    def params(self) -> list[tuple]:
-        found = []
-        for stmt in self.script.body:
-            if isinstance(stmt, N.Param):
-                default = self.module.expression(stmt.default) if stmt.default is not None else None
-                found.append((stmt, default))
-        return found
 
     @staticmethod
     def link_params(params, namespace) -> tuple:
@@ -417,7 +422,8 @@ class _Compiler:
             raise CompileError(f"cannot compile {type(stmt).__name__}", stmt.span)
         method(stmt)
         self.flush()  # the rest of this statement (its assignment) ends with it
-        self.b.temps.top = mark
+        if self.b.reuse_temps:
+            self.b.temps.top = mark
         self.b.resume.pop()
         self.asm.mark(end)
 
@@ -449,17 +455,7 @@ class _Compiler:
         """Emit one keyword call; its arguments are lowered left to right."""
         spec = self.registry.keyword_spec(phrase)
         args = _split_assignment(args) if splits_assignment(spec) else args
-        wanted = deferred_seps(spec)
-        exprs, deferred, in_deferred = [], [], False
-        for index, arg in enumerate(args):
-            if arg.expr is not None and (arg.sep in wanted or (in_deferred and arg.sep == ",")):
-                fn = self.module.deferred(arg.expr, self.b.local_names)
-                deferred.append((index, fn, arg.expr))
-                exprs.append(None)
-                in_deferred = True
-            else:
-                exprs.append(arg.expr)
-                in_deferred = False
+        exprs, deferred = self.deferred_args(args, deferred_seps(spec))
         lowered = self.lower_all(exprs)
         args_fn = self.module.arguments(lowered, self.b.local_names) if args else None
         self.emit(P.Keyword(phrase=spec.phrase if spec else phrase, args_fn=args_fn,
@@ -467,6 +463,18 @@ class _Compiler:
                             names=tuple(_arg_name(a.expr) for a in args),
                             deferred=tuple(deferred), raw_args=tuple(raw_args), slot=slot,
                             target=target), line)
+
+    def deferred_args(self, args, wanted: frozenset) -> tuple[list, list]:
+        """Split arguments into those evaluated now (others None) and the deferred ones:
+        ``(index, function, node)`` for each argument after a connector in ``wanted``."""
+        exprs, deferred, inside = [], [], False
+        for index, arg in enumerate(args):
+            inside = arg.expr is not None and (arg.sep in wanted or (inside and arg.sep == ","))
+            if inside:
+                fn = self.module.deferred(arg.expr, self.b.local_names)
+                deferred.append((index, fn, arg.expr))
+            exprs.append(None if inside else arg.expr)
+        return exprs, deferred
 
     def l_Verbatim(self, s: N.Verbatim):
         if s.kind == "MAIL":

@@ -19,7 +19,8 @@ from lark.lexer import Lexer
 
 from . import nodes as n
 from .diagnostics import DiagnosticSink
-from .scanner import RawBlock, Scanner, StringPart, VerbatimBlock, interpolation_parts
+from .literals import RawBlock, StringPart, VerbatimBlock, interpolation_parts
+from .scanner import Scanner
 
 GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
 

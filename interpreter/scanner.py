@@ -17,116 +17,20 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Optional
 
 from lark import Token
 
 from .diagnostics import DiagnosticSink
-
-# Words that are tokens of their own wherever they appear (§2.4), except after "." and
-# as object keys / assignment targets.
-RESERVED = {
-    w: w for w in (
-        "IF THEN ELSE ELSEIF END FOR EACH IN TO STEP NEXT DO LOOP WHILE WEND UNTIL SELECT "
-        "CASE SWITCH DEFAULT SUB FUNCTION CALL RETURN EXIT GOTO AND OR NOT MOD TRUE FALSE "
-        "NULL IS LET WITH ENDIF"
-    ).split()
-}
-# Reserved words that never start a statement.
-NOT_A_HEAD = {"THEN", "EACH", "IN", "TO", "STEP", "UNTIL", "AND", "OR", "NOT", "MOD", "TRUE",
-              "FALSE", "NULL", "IS"}
-# Words that only have a meaning at the head of a statement.
-HEAD_WORDS = {"DIM", "TRY", "CATCH", "THROW", "ASSERT", "BREAK", "CONTINUE", "GOSUB"}
-# Soft infix operators: an operator after an operand, a name elsewhere.
-INFIX_WORDS = {"CONTAINS", "LIKE", "BETWEEN"}
-# Keyword forms of functions that bind tightly inside expressions (§4.9 rule 3).
-TIGHT_WORDS = {"FORMAT", "FIRST", "LAST"}
-
-OPERAND_END = {"NAME", "NUMBER", "STRING", "ISTRING", "RPAR", "RSQB", "RBRACE", "TRUE",
-               "FALSE", "NULL", "NEWOBJ", "NEWARR", "EMPTY"}
-INFIX_TOKENS = {"STARTSWITH", "ENDSWITH"}
-# A newline after one of these continues the logical line (§2.6 rule 4).
-CONTINUATION = {"PLUS", "MINUS", "STAR", "SLASH", "AMP", "COMMA", "AND", "OR", "ANDAND",
-                "OROR"}
-
-_WS = re.compile(r"[ \t\f\v\r]+")
-_WORD = re.compile(r"[^\W\d]\w*\$?")
-_NUMBER = re.compile(r"(?:\d+\.\d+|\d+\.(?![\w.])|\.\d+|\d+)(?:[eE][+-]?\d+)?")
-_OPS = [
-    ("<>", "NE"), ("!=", "NE"), ("<=", "LE"), (">=", "GE"), ("==", "EQEQ"), ("&&", "ANDAND"),
-    ("||", "OROR"), ("??", "QQ"), ("?.", "QDOT"), ("#{", "HASHBRACE"), ("**", "POW"),
-    ("=", "EQ"), ("<", "LT"), (">", "GT"), ("+", "PLUS"), ("-", "MINUS"), ("*", "STAR"),
-    ("/", "SLASH"), ("\\", "BSLASH"), ("^", "CARET"), ("&", "AMP"), ("(", "LPAR"),
-    (")", "RPAR"), ("[", "LSQB"), ("]", "RSQB"), ("{", "LBRACE"), ("}", "RBRACE"),
-    (",", "COMMA"), (".", "DOT"), (":", "COLON"), ("?", "QMARK"), ("!", "BANG"),
-    ("%", "PERCENT"),
-]
-_OP_RE = re.compile("|".join(re.escape(op) for op, _ in _OPS))
-_OP_TYPE = dict(_OPS)
-_OPENERS = {"(": ")", "[": "]", "{": "}", "#{": "}"}
-
-_ASSIGN_AFTER = re.compile(r"[ \t]*(?:=(?!=)|\?\.|\.(?!\d)|\[)")
-_ACCESS_AFTER = re.compile(r"[ \t]*(?:=|\?\.|\.(?!\d)|\[)")
-_SET_ASSIGN = re.compile(
-    r"(?i)(?:SET|LET)[ \t]+[^\W\d]\w*\$?(?:[ \t]*(?:\??\.[ \t]*\w+|\[[^\]\n]*\]))*[ \t]*=(?!=)")
-_LABEL = re.compile(r"([^\W\d]\w*)[ \t]*:[ \t]*(?=\n|$|')")
-_VERBATIM_OPEN = re.compile(r"(?i)BEGIN[ \t]+(TALK|SYSTEM[ \t]+PROMPT|MAIL)\b([^\n]*)")
-_TABLE_OPEN = re.compile(r"(?i)TABLE[ \t]+[\"\w.]")
-_CLAUSE_LINE = re.compile(r"(?i)[ \t]*(WHERE|ORDER[ \t]+BY|GROUP[ \t]+BY|VALUES|LIMIT|HAVING)\b")
-_WITH_OPTIONS = re.compile(r"(?i)[ \t]*WITH[ \t]+(OPTIMIZE|MAX_COST|MAX_LATENCY)\b")
-_SQL_CONTINUATION = re.compile(
-    r"(?i)[ \t]*(FROM|JOIN|LEFT|RIGHT|INNER|OUTER|WHERE|GROUP[ \t]+BY|ORDER[ \t]+BY|HAVING|LIMIT)\b")
-_NEW_OBJECT = re.compile(r"(?i)(NEW|CREATE)[ \t]+(OBJECT|ARRAY)\b")
-_ON_ERROR = re.compile(r"(?i)ON[ \t]+ERROR\b")
-_CLEAR_ERROR = re.compile(r"(?i)CLEAR[ \t_]+ERROR\b")
-_BINARY_WORDS = r"(?:" + "|".join(sorted(RESERVED) + [
-    "LIKE", "CONTAINS", "BETWEEN", "STARTS", "ENDS", "AS"]) + r")\b"
-_JUXTAPOSED = re.compile(r"""[ \t]+(?!""" + _BINARY_WORDS + r""")["'\w]""", re.I)
-_MEMBER_AFTER = re.compile(r"(?:\.(?!\d)|\[|\?\.)")
-_NOT_TIGHT = re.compile(r"[ \t]*(?:\(|[-+*/=<>,)]|\b(?:AND|OR|THEN|TO|AS|IS|MOD)\b)", re.I)
-_KW_OPERAND_ARG = re.compile(r"""[ \t]+(?!""" + _BINARY_WORDS + r""")(?:["'\w(\[{#]|-\d)""", re.I)
-# Connectors that take no argument: `ORDER BY a DESC, b` keeps DESC a connector.
-BARE_FLAGS = {"DESC", "ASC", "OPTIONAL", "REQUIRED", "FIRST", "RECURSIVE", "APPEND"}
-# Keywords whose unquoted rest of line is their text argument (Compat).
-TEXT_REST_KEYWORDS = {"DESCRIPTION", "SET SCHEDULE"}
-# Keywords a script may use as an operand without parentheses (§4.9 rule 1).
-OPERAND_KEYWORDS = {"GET", "FIND", "LLM", "RECALL"}
-# Tokens after which an operand must come: a reserved word there is a variable name.
-NEEDS_OPERAND = {"PLUS", "MINUS", "STAR", "SLASH", "BSLASH", "CARET", "POW", "AMP", "EQ", "EQEQ",
-                 "NE", "LT", "GT", "LE", "GE", "PERCENT", "QQ", "ANDAND", "OROR", "BANG", "LPAR",
-                 "LSQB", "LBRACE", "HASHBRACE", "COMMA", "COLON", "QMARK", "AND", "OR", "NOT",
-                 "MOD", "KW", "KWP", "CONN", "KCONN", "TIGHT", "IF", "WHILE", "UNTIL", "RETURN", "IN",
-                 "TO", "STEP", "LIKE", "CONTAINS", "BETWEEN", "THROW", "ASSERT", "KWOP", "KWOPG",
-                 "STARTSWITH", "ENDSWITH", "ELSEIF", "EACH"}
-EXPR_START_RESERVED = {"NOT", "TRUE", "FALSE", "NULL", "CALL"}
-_ARG_START = re.compile(
-    r"""[ \t]*(?!(?:AND|OR|MOD|IS|IN|NOT|TO|THEN|ELSE|STEP|LIKE|CONTAINS|BETWEEN)\b)"""
-    r"""(?:[\w"'(\[{#!$]|[-+](?![ \t])|\.\d)""", re.I)
-
-
-@dataclass(frozen=True)
-class StringPart:
-    """An interpolation ``${expr}`` inside a string: the expression's text and where it is."""
-
-    start: int  # absolute offset of the expression text in the source
-    end: int
-
-
-@dataclass(frozen=True)
-class VerbatimBlock:
-    kind: str  # "TALK" | "SYSTEM PROMPT" | "MAIL"
-    header: tuple[int, int]  # span of the text after BEGIN MAIL (the recipient)
-    lines: tuple[tuple[int, int], ...]  # spans of the raw body lines
-
-
-@dataclass(frozen=True)
-class RawBlock:
-    """A TABLE block or an unsupported statement: raw text with its position."""
-
-    start: int
-    end: int
-    text: str
+from .lexicon import (ACCESS_AFTER, ARG_START, ASSIGN_AFTER, BARE_FLAGS, CLAUSE_LINE,
+                      CLEAR_ERROR, CONTINUATION, EXPR_START_RESERVED, HEAD_WORDS, INFIX_WORDS,
+                      JUXTAPOSED, KW_OPERAND_ARG, LABEL_RE, MEMBER_AFTER, NEEDS_OPERAND,
+                      NEW_OBJECT, NOT_A_HEAD, NOT_TIGHT, NUMBER_RE, ON_ERROR, OPENERS, OPERAND_END,
+                      OPERAND_KEYWORDS, OP_RE, OP_TYPE, RESERVED, SET_ASSIGN, SQL_CONTINUATION,
+                      TABLE_OPEN, TEXT_REST_KEYWORDS, TIGHT_WORDS, VERBATIM_OPEN, WITH_OPTIONS,
+                      WORD_RE, WS_RE)
+from .literals import (RawBlock, StringPart, VerbatimBlock, matching_brace, matching_paren,
+                       unescape, scan_string)
 
 
 class Scanner:
@@ -201,7 +105,7 @@ class Scanner:
         while self.pos < self.end:
             ch = text[self.pos]
             if ch in " \t\f\v\r":
-                self.pos = _WS.match(text, self.pos).end()
+                self.pos = WS_RE.match(text, self.pos).end()
             elif ch == "\n":
                 self._newline()
             elif self.at_head and self._statement_head():
@@ -248,12 +152,12 @@ class Scanner:
         """LLM option lines, a data keyword's clause lines (WHERE ...) and legacy SQL clauses
         continue the previous statement."""
         if self.command is not None and self.command.phrase == "LLM":
-            return bool(_WITH_OPTIONS.match(self.text, pos))
+            return bool(WITH_OPTIONS.match(self.text, pos))
         if self.command is not None and not self.brackets:
-            m = _CLAUSE_LINE.match(self.text, pos)
+            m = CLAUSE_LINE.match(self.text, pos)
             if m and " ".join(m.group(1).upper().split()) in self.command.connectors:
                 return True
-        return self.swallow is not None and bool(_SQL_CONTINUATION.match(self.text, pos))
+        return self.swallow is not None and bool(SQL_CONTINUATION.match(self.text, pos))
 
     def _end_statement(self, pos: int) -> None:
         if self.brackets:
@@ -280,7 +184,7 @@ class Scanner:
             return True
         if line_start and self._block(pos):
             return True
-        m = _WORD.match(text, pos)
+        m = WORD_RE.match(text, pos)
         if not m:
             if ch == ".":  # ".key = expr" inside WITH
                 self.stmt_kind = "assign"
@@ -295,29 +199,29 @@ class Scanner:
         if up == "REM":
             self._skip_to_eol()
             return True
-        if _ASSIGN_AFTER.match(self.text, end):
+        if ASSIGN_AFTER.match(self.text, end):
             self.stmt_kind = "assign"
             self._emit("NAME", word, pos, end)  # even a reserved word: `to = to_lang`
             self.pos = end
             return True
-        if up in ("SET", "LET") and _SET_ASSIGN.match(self.text, pos):
+        if up in ("SET", "LET") and SET_ASSIGN.match(self.text, pos):
             self._emit("LET", word, pos, end)
-            target = _WORD.search(self.text, end)
+            target = WORD_RE.search(self.text, end)
             self._emit("NAME", target.group(), target.start(), target.end())
             self.pos, self.stmt_kind = target.end(), "assign"
             return True
-        if line_start and up not in RESERVED and (lm := _LABEL.match(self.text, pos)):
+        if line_start and up not in RESERVED and (lm := LABEL_RE.match(self.text, pos)):
             self._emit("LABEL", lm.group(1), pos, lm.end())
             self.pos = lm.end()
             return True
         return self._head_keyword(word, up, pos, end)
 
     def _head_keyword(self, word: str, up: str, pos: int, end: int) -> bool:
-        if (m := _ON_ERROR.match(self.text, pos)):
+        if (m := ON_ERROR.match(self.text, pos)):
             self._emit("ONERROR", "ON ERROR", pos, m.end())
             self.pos = m.end()
             return True
-        if (m := _CLEAR_ERROR.match(self.text, pos)) and not _ASSIGN_AFTER.match(self.text, m.end()):
+        if (m := CLEAR_ERROR.match(self.text, pos)) and not ASSIGN_AFTER.match(self.text, m.end()):
             self._emit("CLEARERROR", "CLEAR ERROR", pos, m.end())
             self.pos = m.end()
             return True
@@ -377,11 +281,11 @@ class Scanner:
 
     def _block(self, pos: int) -> bool:
         """BEGIN TALK/SYSTEM PROMPT/MAIL and TABLE blocks, captured whole."""
-        m = _VERBATIM_OPEN.match(self.text, pos)
+        m = VERBATIM_OPEN.match(self.text, pos)
         if m:
             self._verbatim(m)
             return True
-        if _TABLE_OPEN.match(self.text, pos) and not _ASSIGN_AFTER.match(self.text, pos + 5):
+        if TABLE_OPEN.match(self.text, pos) and not ASSIGN_AFTER.match(self.text, pos + 5):
             self._table(pos)
             return True
         return False
@@ -445,14 +349,14 @@ class Scanner:
             self.pos = m.start(1) + len(text)
 
     def _match_phrase(self, pos: int):
-        m = _WORD.match(self.text, pos)
+        m = WORD_RE.match(self.text, pos)
         if not m:
             return None
         first = m.group().upper().split("_")[0].rstrip("$")
         for words in self.registry.phrases_starting_with(first):
             phrase = " ".join(words)
             pm = self._phrase_re(phrase).match(self.text, pos)
-            if pm and not (len(words) > 1 and _MEMBER_AFTER.match(self.text, pm.end())):
+            if pm and not (len(words) > 1 and MEMBER_AFTER.match(self.text, pm.end())):
                 return self.registry.keywords[phrase], pm.end()
         return None
 
@@ -466,9 +370,9 @@ class Scanner:
 
     def _plausible_value_keyword(self, spec, end: int) -> bool:
         """After ``=``: ``x = list`` reads a variable; ``x = HEAR`` and ``x = FIND "t"`` call."""
-        if _ACCESS_AFTER.match(self.text, end):
+        if ACCESS_AFTER.match(self.text, end):
             return False
-        if _ARG_START.match(self.text, end):
+        if ARG_START.match(self.text, end):
             return True
         return spec.matches("")
 
@@ -477,7 +381,7 @@ class Scanner:
         m = re.compile(r"[ \t]*\(").match(self.text, end)
         if not m:
             return False
-        close = _matching_paren(self.text, m.end() - 1, self.end)
+        close = matching_paren(self.text, m.end() - 1, self.end)
         if close is None:
             return False
         rest = self.text[close + 1:self._eol(close + 1)].strip()
@@ -485,7 +389,7 @@ class Scanner:
 
     # ------------------------------------------------------------------ words
     def _word(self) -> None:
-        m = _WORD.match(self.text, self.pos)
+        m = WORD_RE.match(self.text, self.pos)
         if m is None:  # a letter-like character that cannot start a name
             self._error(self.pos, f"unexpected character {self.text[self.pos]!r}")
             self.pos += 1
@@ -510,7 +414,7 @@ class Scanner:
             del self.tokens[self.stmt_first:]  # legacy in-memory SQL: unsupported statement
             self.swallow = self.stmt_pos
             return False
-        if up in RESERVED or _NEW_OBJECT.match(self.text, start):
+        if up in RESERVED or NEW_OBJECT.match(self.text, start):
             return False
         end = start + len(word)
         if self.text[end:end + 1] == "(" and not self._parenthesised_call(end):
@@ -518,9 +422,9 @@ class Scanner:
         if self._try_command(start, statement=False):
             return True
         found = self._match_phrase(start)
-        if found and not found[0].value and _ARG_START.match(self.text, found[1]):
+        if found and not found[0].value and ARG_START.match(self.text, found[1]):
             self._error(start, f"{found[0].phrase} does not produce a value")
-        if _JUXTAPOSED.match(self.text, end) and not self.registry.function_spec(word) \
+        if JUXTAPOSED.match(self.text, end) and not self.registry.function_spec(word) \
                 and self.stmt_kind != "for":
             del self.tokens[self.stmt_first:]  # `x = QUERY "..."`: an unknown keyword
             self.swallow = self.stmt_pos
@@ -586,7 +490,7 @@ class Scanner:
         spec = self.command
         if spec is None or (not self.as_anywhere and len(self.brackets) != self.command_depth):
             return None
-        if self.prev_type == "COMMA" and not _KW_OPERAND_ARG.match(self.text, end):
+        if self.prev_type == "COMMA" and not KW_OPERAND_ARG.match(self.text, end):
             return None  # `SEND EMAIL to, subject, body`: a name ends the list
         if self.prev_type not in OPERAND_END | {"KW", "CONN", "KCONN", "TIGHT", "COMMA"} \
                 and self.prev_type is not None:
@@ -626,7 +530,7 @@ class Scanner:
     def _operand_word(self, word: str, up: str, end: int) -> Optional[str]:
         """A word where an operand starts: NEW OBJECT, PHRASE(...), FORMAT x AS p."""
         start = end - len(word)
-        m = _NEW_OBJECT.match(self.text, start)
+        m = NEW_OBJECT.match(self.text, start)
         if m:
             kind = "NEWOBJ" if m.group(2).upper() == "OBJECT" else "NEWARR"
             self._emit(kind, m.group().upper(), start, m.end())
@@ -653,9 +557,9 @@ class Scanner:
         """``FORMAT x AS p`` / ``FORMAT (a - b) AS p`` / ``FIRST x`` inside an expression."""
         m = re.compile(r"[ \t]+\(").match(self.text, end)
         if m:
-            close = _matching_paren(self.text, m.end() - 1, self.end)
+            close = matching_paren(self.text, m.end() - 1, self.end)
             return close is not None and bool(re.compile(r"(?i)[ \t]+AS\b").match(self.text, close + 1))
-        return bool(_ARG_START.match(self.text, end)) and not _NOT_TIGHT.match(self.text, end)
+        return bool(ARG_START.match(self.text, end)) and not NOT_TIGHT.match(self.text, end)
 
     def _keyword_operand(self, spec, end: int) -> bool:
         """``GET "session.x"`` / ``GET SESSION "id"`` used as an operand: one argument, or
@@ -664,7 +568,7 @@ class Scanner:
         written = self.text[self._phrase_start:end]
         if (len(words) == 1 and words[0] not in OPERAND_KEYWORDS) or "_" in written:
             return False
-        if not _KW_OPERAND_ARG.match(self.text, end):
+        if not KW_OPERAND_ARG.match(self.text, end):
             return False
         # Nested without parentheses, a keyword takes every argument it can (§4.9 rule 4),
         # except inside brackets, where commas belong to the enclosing list.
@@ -685,7 +589,7 @@ class Scanner:
 
     # ------------------------------------------------------------------ literals
     def _number(self) -> None:
-        m = _NUMBER.match(self.text, self.pos)
+        m = NUMBER_RE.match(self.text, self.pos)
         text = m.group()
         value = float(text) if any(c in text for c in ".eE") else int(text)
         self._emit("NUMBER", value, m.start(), m.end())
@@ -727,23 +631,23 @@ class Scanner:
         if self.prev_type in OPERAND_END or self.prev_type is None or close < 0 or nxt in (" ", "\t", ""):
             self._skip_to_eol()
             return
-        self._emit("STRING", _unescape(self.text[start + 1:close]), start, close + 1)
+        self._emit("STRING", unescape(self.text[start + 1:close]), start, close + 1)
         self.pos = close + 1
 
     def _operator(self) -> None:
         if self._special_operand():
             return
-        m = _OP_RE.match(self.text, self.pos)
+        m = OP_RE.match(self.text, self.pos)
         if not m:
             self._error(self.pos, f"unexpected character {self.text[self.pos]!r}")
             self.pos += 1
             return
         op, start, end = m.group(), m.start(), m.end()
-        if op in _OPENERS:
+        if op in OPENERS:
             self.brackets.append((op, start))
         elif op in (")", "]", "}"):
             self._close_bracket(op, start)
-        type_ = _OP_TYPE[op]
+        type_ = OP_TYPE[op]
         if type_ == "COMMA" and self._call_operand_comma(end):
             type_ = "CALLCOMMA"
         first_eq = type_ == "EQ" and self.stmt_kind == "assign" and not self.brackets \
@@ -762,7 +666,7 @@ class Scanner:
             self.pos = pos + 1
             return True
         if text.startswith("${", pos) and self.prev_type in OPERAND_END:
-            close = _matching_brace(text, pos + 1, self.end)
+            close = matching_brace(text, pos + 1, self.end)
             if close is not None:
                 self._emit("PLUS", "+", pos, pos)
                 self._emit("ISTRING", (StringPart(pos + 2, close),), pos, close + 1)
@@ -789,7 +693,7 @@ class Scanner:
             self._error(pos, f"unmatched '{op}'")
             return
         opener = self.brackets.pop()[0]
-        if _OPENERS[opener] != op:
+        if OPENERS[opener] != op:
             self._error(pos, f"'{opener}' closed by '{op}'")
 
     # ------------------------------------------------------------------ comments and lines
@@ -881,146 +785,6 @@ def _word_end(text: str, pos: int, count: int) -> int:
         pos = re.compile(r"[ \t]+\w+").match(text, pos).end()
     return pos
 _EMITTED = "<emitted>"
-
-
-# ---------------------------------------------------------------------- strings
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
-
-
-def _unescape(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    out, i = [], 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == "\\" and i + 1 < len(raw) and raw[i + 1] in _ESCAPES:
-            out.append(_ESCAPES[raw[i + 1]])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
-def scan_string(text: str, start: int, end: int):
-    """Scan a double-quoted literal starting at ``start``.
-
-    Returns ``(value, parts, end_pos, problem)``: ``parts`` is a tuple mixing literal
-    strings and :class:`StringPart` when the literal interpolates ``${...}``, else empty;
-    ``problem`` is ``(pos, message)`` or None. Returns None when unterminated.
-    """
-    if text.startswith('""', start) and not text.startswith('"""', start):
-        return "", (), start + 2, None
-    buf: list[str] = []
-    parts: list = []
-    i = start + 1
-    while i < end:
-        ch = text[i]
-        if ch == "\\" and i + 1 < end:
-            if text.startswith("${", i + 1):
-                buf.append("${")
-                i += 3
-                continue
-            nxt = text[i + 1]
-            buf.append(_ESCAPES.get(nxt, "\\" + nxt))
-            i += 2
-        elif ch == '"':
-            if text.startswith('""', i) and i + 2 < end and text[i + 2] not in "\n,;)+ \t":
-                buf.append('"')
-                i += 2
-                continue
-            return _finish_string(buf, parts, i + 1)
-        elif ch == "$" and text.startswith("${", i) and not text.startswith("${{", i):
-            close = _matching_brace(text, i + 1, end)
-            if close is None:
-                return "".join(buf), (), end, (i, "unterminated ${ in string")
-            if buf:
-                parts.append("".join(buf))
-                buf = []
-            parts.append(StringPart(i + 2, close))
-            i = close + 1
-        else:
-            buf.append(ch)
-            i += 1
-    return None
-
-
-def _finish_string(buf, parts, end):
-    if parts:
-        if buf:
-            parts.append("".join(buf))
-        return "", tuple(parts), end, None
-    return "".join(buf), (), end, None
-
-
-def interpolation_parts(text: str, start: int, end: int) -> tuple:
-    """Split one verbatim-block line into literal text and :class:`StringPart` items."""
-    parts: list = []
-    buf: list[str] = []
-    i = start
-    while i < end:
-        if text.startswith("\\${", i):
-            buf.append("${")
-            i += 3
-        elif text.startswith("${", i) and not text.startswith("${{", i):
-            close = _matching_brace(text, i + 1, end)
-            if close is None:
-                buf.append(text[i:end])
-                break
-            if buf:
-                parts.append("".join(buf))
-                buf = []
-            parts.append(StringPart(i + 2, close))
-            i = close + 1
-        else:
-            buf.append(text[i])
-            i += 1
-    if buf:
-        parts.append("".join(buf))
-    return tuple(parts)
-
-
-def _matching_brace(text: str, open_pos: int, end: int) -> Optional[int]:
-    """Position of the ``}`` closing the ``{`` at ``open_pos`` (nested braces and
-    strings inside an interpolation are skipped)."""
-    depth, i = 0, open_pos
-    while i < end:
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        elif ch == '"':
-            close = text.find('"', i + 1, end)
-            if close < 0:
-                return None
-            i = close
-        elif ch == "\n":
-            return None
-        i += 1
-    return None
-
-
-def _matching_paren(text: str, open_pos: int, end: int) -> Optional[int]:
-    depth, i = 0, open_pos
-    while i < end:
-        ch = text[i]
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i
-        elif ch == '"':
-            result = scan_string(text, i, end)
-            if result is None:
-                return None
-            i = result[2] - 1
-        i += 1
-    return None
 
 
 def _line_starts(text: str) -> list[int]:

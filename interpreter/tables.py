@@ -10,7 +10,7 @@ import re
 
 from . import nodes as n
 from .diagnostics import DiagnosticSink
-from .scanner import RawBlock
+from .literals import RawBlock
 
 _HEADER = re.compile(
     r"""(?ix)TABLE\s+"?(?P<name>[\w.]+)"?

@@ -1,0 +1,1 @@
+"""Persistence of the chat server (SQLite by default, PostgreSQL with DATABASE_URL)."""

@@ -1,0 +1,105 @@
+"""Pieces shared by the SQLite and PostgreSQL session stores.
+
+* the errors a store raises (``SessionNotFound``, ``SessionExists``, ``TurnConflict``,
+  ``TurnFinished``);
+* ``SessionLocks``: one FIFO asyncio lock per session inside a process, taken before the
+  database-level guard so that waiting turns hold no database resource and messages of one
+  session are handled in the order they arrived;
+* JSON and row conversion, so both backends store exactly the same text.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Optional, Sequence
+
+from .base import HistoryItem, SessionRecord
+
+# Columns of the ``sessions`` table, in the order both backends select them.
+SESSION_COLUMNS = "id, bot, user_id, created_at, data, execution, start_done, version"
+
+
+class SessionNotFound(LookupError):
+    """``turn()`` was asked for a session that was never created."""
+
+
+class SessionExists(ValueError):
+    """``create_session()`` was given the id of an existing session."""
+
+
+class TurnConflict(RuntimeError):
+    """The session changed under a turn (its database guard was lost); nothing was saved."""
+
+
+class TurnFinished(RuntimeError):
+    """``commit()`` was called twice, or after the turn ended."""
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+# One encoder for every call: ``json.dumps`` with options builds a new encoder each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def dump_json(value: Any) -> str:
+    """JSON text as both databases store it (compact; key order preserved)."""
+    return _ENCODER.encode(value)
+
+
+def load_json(text: Optional[str]) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def session_from_row(row: Sequence[Any]) -> SessionRecord:
+    """Build a record from a row selected with ``SESSION_COLUMNS``."""
+    sid, bot, user_id, created_at, data, execution, start_done, version = row
+    return SessionRecord(id=sid, bot=bot, user_id=user_id, created_at=float(created_at),
+                         data=load_json(data) or {}, execution=load_json(execution),
+                         start_done=bool(start_done), version=int(version))
+
+
+def history_from_row(row: Sequence[Any]) -> HistoryItem:
+    """Build a history item from a ``role, content, at, message_id`` row."""
+    role, content, at, message_id = row
+    return HistoryItem(role=role, content=content, at=float(at), message_id=message_id)
+
+
+def program_from_row(row: Sequence[Any]) -> dict:
+    """The dict ``load_program_source`` returns, from a ``hash, bot, script, file, source``
+    row."""
+    hash_, bot, script, file, source = row
+    return {"hash": hash_, "bot": bot, "script": script, "file": file, "source": source}
+
+
+class SessionLocks:
+    """One FIFO ``asyncio.Lock`` per session, dropped when nobody holds or awaits it.
+
+    ``asyncio.Lock`` wakes waiters in arrival order, and ``hold`` awaits nothing before the
+    lock, so turns of one session run in the order ``turn()`` was entered.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, session_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(session_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[session_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[session_id]
+            if users == 1:
+                del self._locks[session_id]
+            else:
+                self._locks[session_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)

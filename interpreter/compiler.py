@@ -35,10 +35,12 @@ from . import nodes as N
 COMPILER_VERSION = "botbasic-compiler-1"
 
 # Deepest nesting of blocks compiled into one native function; deeper blocks are lowered
-# to VM jumps (CPython allows 20 nested blocks and each level costs two: try + block).
+# to VM jumps (CPython allows 20 nested blocks and each level costs two: try + block; loop
+# versions are only added where room is left, see RegionGen.room_for_versions).
 MAX_NATIVE_DEPTH = 6
 
 _CACHE: "weakref.WeakKeyDictionary[Registry, dict[str, P.Program]]" = weakref.WeakKeyDictionary()
+CACHE_SIZE = 1024  # programs kept per registry (oldest dropped first)
 
 __all__ = ["compile_script", "program_hash", "CompileError", "COMPILER_VERSION"]
 
@@ -61,7 +63,9 @@ def compile_script(script: N.Script, source: str, registry: Registry,
     if program is None:
         if params is None:
             params = [s for s in script.body if isinstance(s, N.Param)]
-        program = _Compiler(script, registry, file).compile(digest, params)
+        program = _Compiler(script, registry, file, params).compile(digest)
+        if len(cache) >= CACHE_SIZE:
+            del cache[next(iter(cache))]
         cache[digest] = program
     return program
 
@@ -125,9 +129,11 @@ def _has_labels(stmts) -> bool:
 
 
 def _walk(node):
-    yield node
-    for child in N.children(node):
-        yield from _walk(child)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(N.children(current))
 
 
 def _root(target):
@@ -153,23 +159,33 @@ class _Purity:
 
     def __init__(self, names: _Names):
         self.names = names
-        self._expr_memo: dict[int, bool] = {}
+        # id -> (node, purity); holding the node keeps its id from being reused
+        self._memo: dict[int, tuple] = {}
 
     def expr(self, e) -> bool:
+        """Whether ``e`` contains no keyword, script call or procedure call. Iterative
+        (bottom-up with a stack): long operator chains nest hundreds of levels deep."""
         if e is None:
             return True
-        key = id(e)
-        found = self._expr_memo.get(key)
-        if found is None:
-            found = self._expr_memo[key] = self._expr(e)
-        return found
+        memo = self._memo
+        stack = [(e, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in memo:
+                continue
+            operands = [c for c in N.children(node) if isinstance(c, N.Expr)]
+            if ready:
+                pure = self._pure_itself(node) and all(memo[id(c)][1] for c in operands)
+                memo[id(node)] = (node, pure)
+            else:
+                stack.append((node, True))
+                stack.extend((c, False) for c in operands if id(c) not in memo)
+        return memo[id(e)][1]
 
-    def _expr(self, e) -> bool:
+    def _pure_itself(self, e) -> bool:
         if isinstance(e, (N.KeywordExpr, N.CallScript)):
             return False
-        if isinstance(e, N.Call) and e.name in self.names.procedures:
-            return False
-        return all(self.expr(c) for c in N.children(e) if isinstance(c, N.Expr))
+        return not (isinstance(e, N.Call) and e.name in self.names.procedures)
 
     def stmt(self, s: N.Stmt, loops: tuple = (), depth: int = 0) -> bool:
         method = getattr(self, "s_" + type(s).__name__, None)
@@ -325,21 +341,24 @@ class _Body:
 class _Compiler:
     """Lowers one script (see module doc)."""
 
-    def __init__(self, script: N.Script, registry: Registry, file: str):
+    def __init__(self, script: N.Script, registry: Registry, file: str,
+                 params: Sequence[N.Param]):
         self.script = script
         self.registry = registry
         self.file = file
+        self.declared = list(params)
         procedures = {p.name: p for p in script.procedures}
-        self.names = _Names(registry, procedures, _assigned_names(script, registry))
+        variables = _assigned_names(script, registry) | {normalize_name(p.name) for p in params}
+        self.names = _Names(registry, procedures, variables)
         self.purity = _Purity(self.names)
         self.module = ModuleBuilder(file, self.names)
         self.asm = _Assembler()
         self.b = _Body(frozenset())
 
     # -- driver
-    def compile(self, digest: str, declared: Sequence[N.Param]) -> P.Program:
+    def compile(self, digest: str) -> P.Program:
         params = [(p, self.module.expression(p.default) if p.default is not None else None)
-                  for p in declared]
+                  for p in self.declared]
         self.b = _Body(frozenset(), reuse_temps=not _has_labels(self.script.body))
         self.body(self.script.body)
         self.emit(P.EndScript(), self.script.span.line)

@@ -30,6 +30,24 @@ def normalize_name(text: str) -> str:
     return text.rstrip("$").lower()
 
 
+def shape_of(args) -> str:
+    """The shape string of a keyword call's arguments (see ``KeywordSpec``).
+
+    ``args`` is a sequence of objects with ``sep`` (None, "," or a connector word) and
+    ``expr`` (None for a bare connector). ``SEND MAIL a, b, c USING d`` -> ``x,x,x USING x``;
+    ``PARAM p AS STRING OPTIONAL`` -> ``x AS x OPTIONAL``; ``x = HEAR AS INTEGER`` -> ``AS x``.
+    """
+    parts = []
+    for arg in args:
+        if arg.sep == ",":
+            parts.append(",")
+        elif arg.sep:
+            parts.append(f" {arg.sep} ")
+        if arg.expr is not None:
+            parts.append("x")
+    return " ".join("".join(parts).split())
+
+
 class RegistryError(ValueError):
     """A spec that cannot be registered (bad shape, duplicate name ...)."""
 
@@ -62,7 +80,8 @@ class KeywordSpec:
     _compiled: tuple[re.Pattern, ...] = field(default=(), compare=False, repr=False)
 
     def matches(self, shape: str) -> bool:
-        return any(p.fullmatch(shape) for p in self._compiled)
+        # A shape that starts with a connector is written " AS x" in some patterns.
+        return any(p.fullmatch(shape) or p.fullmatch(" " + shape) for p in self._compiled)
 
     def describe_shapes(self) -> str:
         """Human form of the accepted shapes, for "expected ..." diagnostics."""

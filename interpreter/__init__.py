@@ -78,9 +78,13 @@ def analyze_source(text: str, filename: str, registry=None, lenient: bool = Fals
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     sink = DiagnosticSink(filename)
     info = ScriptInfo(script_name(filename), filename)
-    lines, info.workflow = parse_lines(text, filename, registry, sink, lenient)
-    body, procedures = BlockBuilder(sink, lenient).build(lines)
-    script = Analyzer(registry, sink, info).run(body, procedures)
+    try:
+        lines, info.workflow = parse_lines(text, filename, registry, sink, lenient)
+        body, procedures = BlockBuilder(sink, lenient).build(lines)
+        script = Analyzer(registry, sink, info).run(body, procedures)
+    except RecursionError:  # a pathological nesting depth, not a crash of the server
+        sink.error(1, 1, "the script nests expressions or blocks too deeply to compile")
+        script = None
     return AnalysisResult(script, info, sink.sorted(), text)
 
 

@@ -423,6 +423,22 @@ class Analyzer:
             return n.CallScript(e.span, n.Literal(target.span, target.name), args)
         return n.CallScript(e.span, self._x(target), args)
 
+    def _x_chain(self, e):
+        """A left-deep chain of binary operators (``a + b + c + ...``, hundreds long in
+        generated prompts) is rewritten without recursing once per operator."""
+        spine = []
+        node = e
+        while type(node) in (n.Binary, n.Logical):
+            spine.append(node)
+            node = node.left
+        result = self._x(node)
+        for link in reversed(spine):
+            right = self._x(link.right)
+            if result is not link.left or right is not link.right:
+                link = dataclasses.replace(link, left=result, right=right)
+            result = link
+        return result
+
     def _x_paren(self, e):
         self.sink.at(e.span, "unexpected ',' inside parentheses")
         return self._x(e.items[0]) if e.items else n.Literal(e.span, None)
@@ -453,9 +469,10 @@ _EXPR = {
     n.CallScript: Analyzer._x_call_script,
     ParenList: Analyzer._x_paren,
 }
-for _cls in (n.Member, n.Index, n.MethodCall, n.Unary, n.Binary, n.Logical, n.Not, n.IsNull,
+for _cls in (n.Member, n.Index, n.MethodCall, n.Unary, n.Not, n.IsNull,
              n.InList, n.Between, n.Ternary, n.ArrayLit, n.ObjectLit, n.Interpolated):
     _EXPR[_cls] = Analyzer._x_generic
+_EXPR[n.Binary] = _EXPR[n.Logical] = Analyzer._x_chain
 
 
 class _Collector(n.Walker):

@@ -56,6 +56,7 @@ CLAUSE_LINE = re.compile(r"(?i)[ \t]*(WHERE|ORDER[ \t]+BY|GROUP[ \t]+BY|VALUES|L
 WITH_OPTIONS = re.compile(r"(?i)[ \t]*WITH[ \t]+(OPTIMIZE|MAX_COST|MAX_LATENCY)\b")
 SQL_CONTINUATION = re.compile(
     r"(?i)[ \t]*(FROM|JOIN|LEFT|RIGHT|INNER|OUTER|WHERE|GROUP[ \t]+BY|ORDER[ \t]+BY|HAVING|LIMIT)\b")
+ERROR_MESSAGE = re.compile(r"(?i)ERROR[ \t]+MESSAGE\b")
 NEW_OBJECT = re.compile(r"(?i)(NEW|CREATE)[ \t]+(OBJECT|ARRAY)\b")
 ON_ERROR = re.compile(r"(?i)ON[ \t]+ERROR\b")
 CLEAR_ERROR = re.compile(r"(?i)CLEAR[ \t_]+ERROR\b")

@@ -25,7 +25,7 @@ from .diagnostics import DiagnosticSink
 from .lexicon import (ACCESS_AFTER, ARG_START, ASSIGN_AFTER, BARE_FLAGS, CLAUSE_LINE,
                       CLEAR_ERROR, CONTINUATION, EXPR_START_RESERVED, HEAD_WORDS, INFIX_WORDS,
                       JUXTAPOSED, KW_OPERAND_ARG, LABEL_RE, MEMBER_AFTER, NEEDS_OPERAND,
-                      NEW_OBJECT, NOT_A_HEAD, NOT_TIGHT, NUMBER_RE, ON_ERROR, OPENERS, OPERAND_END,
+                      ERROR_MESSAGE, NEW_OBJECT, NOT_A_HEAD, NOT_TIGHT, NUMBER_RE, ON_ERROR, OPENERS, OPERAND_END,
                       OPERAND_KEYWORDS, OP_RE, OP_TYPE, RESERVED, SET_ASSIGN, SQL_CONTINUATION,
                       TABLE_OPEN, TEXT_REST_KEYWORDS, TIGHT_WORDS, VERBATIM_OPEN, WITH_OPTIONS,
                       WORD_RE, WS_RE)
@@ -199,7 +199,7 @@ class Scanner:
         if up == "REM":
             self._skip_to_eol()
             return True
-        if ASSIGN_AFTER.match(self.text, end):
+        if ASSIGN_AFTER.match(self.text, end) and not self._keyword_with_list(up, end):
             self.stmt_kind = "assign"
             self._emit("NAME", word, pos, end)  # even a reserved word: `to = to_lang`
             self.pos = end
@@ -215,6 +215,14 @@ class Scanner:
             self.pos = lm.end()
             return True
         return self._head_keyword(word, up, pos, end)
+
+    def _keyword_with_list(self, up: str, end: int) -> bool:
+        """``TALK [1, 2]``: a keyword whose argument is an array literal, not ``x[i] = v``."""
+        m = re.compile(r"[ \t]*\[").match(self.text, end)
+        if not m or not self.registry.phrases_starting_with(up):
+            return False
+        close = matching_paren(self.text, m.end() - 1, self.end)
+        return close is not None and not ASSIGN_AFTER.match(self.text, close + 1)
 
     def _head_keyword(self, word: str, up: str, pos: int, end: int) -> bool:
         if (m := ON_ERROR.match(self.text, pos)):
@@ -330,6 +338,11 @@ class Scanner:
             return False
         if not statement and not (spec.value and self._plausible_value_keyword(spec, end)):
             return False
+        paren = self.text[end:end + 1] == "("
+        if paren and not statement and spec.value and not self._parenthesised_call(end):
+            self._emit("KWCALL", spec.phrase, pos, end)  # GET BOT MEMORY("k") + 1: a primary
+            self.pos = end
+            return True
         kind = "KWP" if self._parenthesised_call(end) else "KW"
         self._emit(kind, spec.phrase, pos, end)
         self.pos = end
@@ -530,6 +543,13 @@ class Scanner:
     def _operand_word(self, word: str, up: str, end: int) -> Optional[str]:
         """A word where an operand starts: NEW OBJECT, PHRASE(...), FORMAT x AS p."""
         start = end - len(word)
+        m = ERROR_MESSAGE.match(self.text, start)
+        if m:  # ERROR MESSAGE (§6.4): the recorded error's text
+            self._emit("NAME", "GET_ERROR_MESSAGE", start, m.end())
+            self._emit("LPAR", "(", m.end(), m.end())
+            self._emit("RPAR", ")", m.end(), m.end())
+            self.pos = m.end()
+            return None
         m = NEW_OBJECT.match(self.text, start)
         if m:
             kind = "NEWOBJ" if m.group(2).upper() == "OBJECT" else "NEWARR"
@@ -604,6 +624,7 @@ class Scanner:
         in a keyword's arguments are read as a comma-separated list."""
         if self.prev_type in ("STRING", "ISTRING") and self.command is not None \
                 and len(self.brackets) == self.command_depth and word.upper() not in RESERVED \
+                and word.upper() not in INFIX_WORDS and word.upper() not in ("STARTS", "ENDS") \
                 and not any(c.split(" ")[0] == word.upper() for c in self.command.connectors):
             self._emit("COMMA", ",", start, start)
 

@@ -358,3 +358,23 @@ def test_declarations_leave_the_body_and_fill_the_info():
     assert [type(s).__name__ for s in result.script.body] == ["Command"]
     schema = info.tool_schema()["function"]
     assert schema["parameters"]["required"] == ["n"]
+
+
+REGRESSIONS = [
+    ('x = GET BOT MEMORY("k") + 1',
+     "(Assign (Name x) (Binary + (KeywordExpr 'GET BOT MEMORY' [(Arg 'k')] True) 1))"),
+    ("TALK [1, 2]", "(Command TALK [(Arg (ArrayLit [1 2]))])"),
+    ("TALK ERROR MESSAGE", "(Command TALK [(Arg (Call get_error_message))])"),
+    ('TALK "ab" LIKE "A%"', "(Command TALK [(Arg (Binary LIKE 'ab' 'A%'))])"),
+    ("list[0] = 1", "(Assign (Index (Name list) 0) 1)"),
+]
+
+
+@pytest.mark.parametrize("source,expected", REGRESSIONS)
+def test_regressions(source, expected):
+    assert one(source) == expected
+
+
+def test_very_long_concatenation_compiles():
+    source = "x = " + " + ".join(['"a"'] * 3000)
+    assert one(source).startswith("(Assign (Name x) (Binary + (Binary +")

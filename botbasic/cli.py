@@ -1,4 +1,4 @@
-"""The ``botbasic`` command line: ``check``, ``run`` (and later ``serve``)."""
+"""The ``botbasic`` command line: ``check``, ``run`` and ``serve``."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +22,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an answer for the next HEAR (repeatable); without it, stdin is read")
     run.add_argument("--json", action="store_true", help="one JSON event per line on stdout")
     run.add_argument("--lenient", action="store_true", help="compile in lenient mode")
+
+    serve = sub.add_parser("serve", help="run the chat server for a folder of bot packages")
+    serve.add_argument("bots_dir", nargs="?", default="bots",
+                       help="folder of *.gbai packages (default: ./bots)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any free)")
+    serve.add_argument("--data", default="data",
+                       help="data folder for the SQLite database (default ./data); "
+                            "DATABASE_URL=postgresql://... uses PostgreSQL instead")
+    serve.add_argument("--no-watch", action="store_true", help="do not reload changed packages")
     return parser
 
 
@@ -33,7 +43,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.command == "run":
         from .console import run_console
         return run_console(args.script, args.input, args.json, args.lenient)
+    if args.command == "serve":
+        return _serve(args)
     return 2
+
+
+def _serve(args) -> int:
+    from pathlib import Path
+
+    from .server.config import ServerSettings
+    from .server.serve import run_server
+
+    settings = ServerSettings.from_env(bots_dir=Path(args.bots_dir), data_dir=Path(args.data),
+                                       host=args.host, port=args.port, watch=not args.no_watch)
+    return run_server(settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

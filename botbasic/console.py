@@ -18,6 +18,7 @@ from botbasic.interpreter import front_end_registry
 from botbasic.runtime.context import ExecutionContext
 from botbasic.runtime.outcome import ScriptError
 from botbasic.runtime.scripts import ScriptLibrary, script_key
+from botbasic.runtime.services.bundle import bot_services, folder_drive
 from botbasic.runtime.vm import Execution
 
 EXIT_DONE, EXIT_ERROR, EXIT_COMPILE, EXIT_WAITING = 0, 1, 2, 3
@@ -100,7 +101,9 @@ def run_console(script: str, inputs: Optional[list[str]], as_json: bool, lenient
     if not result.ok:
         return EXIT_COMPILE
     printer = Printer(as_json, out)
-    ctx = ExecutionContext(registry, emit=printer.event, resolve_script=library.resolve)
+    services = bot_services(drive=folder_drive(path.parent))
+    ctx = ExecutionContext(registry, services=services, emit=printer.event,
+                           resolve_script=library.resolve)
     execution = Execution().start(library.program(path.name), ctx)
     with script_log_to(err):
         return asyncio.run(converse(execution, answers(inputs, stdin, err), printer, err))

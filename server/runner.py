@@ -20,6 +20,7 @@ from ..interpreter.compiler import compile_script
 from ..runtime.context import ExecutionContext, SessionData
 from ..runtime.program import Program
 from ..runtime.scripts import script_key
+from ..runtime.services.bundle import bot_services
 from ..runtime.values import BasicObject, from_plain
 from ..runtime.vm import Execution
 from .config import BotSettings
@@ -96,7 +97,7 @@ class BotRuntimes:
         config = getattr(bot, "config", None)
         settings = BotSettings.from_config(config, self.default_max_bytes)
         title = (config.get("bot-name") if config is not None else None) or name
-        services = SimpleNamespace(memory=self.memory, config=config)
+        services = bot_services(getattr(bot, "package", None), config, self.memory)
         return BotRuntime(name, bot, settings, services, title)
 
 

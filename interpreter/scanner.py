@@ -516,7 +516,7 @@ class Scanner:
             return None
         if self.operand_command:
             return "KCONN"
-        if re.compile(r"[ \t]*(?:[,)\]}.\[]|=(?!=))").match(self.text, end) and not (
+        if re.compile(r"(?:[ \t]*(?:[,)\]}]|=(?!=))|[.\[])").match(self.text, end) and not (
                 up in BARE_FLAGS and re.compile(r"[ \t]*,").match(self.text, end)):
             return None
         if self.prev_type in ("KW", None) and self._line_rest_blank(end):

@@ -379,3 +379,8 @@ def test_very_long_concatenation_compiles():
     from front_end_helpers import analyze
     result = analyze("x = " + " + ".join(['"a"'] * 3000))
     assert result.ok and type(result.script.body[0].value).__name__ == "Binary"
+
+
+def test_array_literal_after_a_connector():
+    assert one('x = ANALYZE SENTIMENT FROM ["a", "b"]') == (
+        "(Assign (Name x) (KeywordExpr 'ANALYZE SENTIMENT' [(Arg FROM (ArrayLit ['a' 'b']))]))")

@@ -11,19 +11,22 @@ from typing import Any, Optional
 from ..memory_store import InMemoryStore
 from .drive import Drive
 from .http import HttpService
+from .llm import LLMService
 from .mail import MailService
 
 
 def bot_services(package: Any = None, config: Any = None, memory: Any = None,
                  **extra: Any) -> SimpleNamespace:
-    """``memory``, ``config``, ``http``, ``drive`` (when the bot has a package) and ``mail``
-    (when config.csv names an email server); ``extra`` adds or replaces services."""
+    """``memory``, ``config``, ``http``, ``drive`` (when the bot has a package), ``mail``
+    (when config.csv names an email server) and ``llm``; ``extra`` adds or replaces
+    services."""
     services = SimpleNamespace(
         memory=memory if memory is not None else InMemoryStore(),
         config=config,
         http=HttpService.from_config(config),
         drive=Drive.for_package(package) if package is not None else None,
         mail=MailService.from_config(config),
+        llm=LLMService.from_config(config),
     )
     for name, service in extra.items():
         setattr(services, name, service)

@@ -189,8 +189,9 @@ async def set_session(ctx, call: KeywordCall):
 async def set_(ctx, call: KeywordCall):
     """``SET "session.k" = v`` / ``SET "k", v`` / ``SET name, v`` (a bare name is the key);
     the three-argument table form belongs to the data keywords (§9.6.8)."""
-    if len(call.args) == 3:
-        raise BasicError("SET on a table is not available in this version")
+    if len(call.args) == 3:  # SET "table", "filter", "col=value, ..." (legacy UPDATE)
+        from .data import set_table  # the data family owns tables; imported when used
+        return await set_table(ctx, call)
     if len(call.args) < 2:
         raise BasicError("SET needs a key and a value")
     written = call.raw_args[0].expr if call.raw_args else None

@@ -246,3 +246,47 @@ def test_bind_keeps_json_values():
 
 def test_bind_without_arguments():
     assert bind_arguments([param("a")], None) == {"a": None}
+
+
+# ---------------------------------------------------------------- ADD TOOL and friends (§9.5)
+
+from vm_support import run_script  # noqa: E402
+
+LOOKUP_SOURCE = 'PARAM id AS INTEGER\nDESCRIPTION "Find a record"\nTALK id'
+
+
+def session_tools(source: str, scripts=None):
+    transcript = run_script(source, scripts=scripts if scripts is not None else {"lookup": LOOKUP_SOURCE})
+    assert transcript.error is None, transcript.error
+    return transcript
+
+
+@pytest.mark.parametrize("source, tools", [
+    ('ADD TOOL "lookup"', ["lookup"]),
+    ('USE TOOL "Lookup.bas"', ["lookup"]),
+    ('ADD_TOOL ".gbdialog/lookup.bas"', ["lookup"]),
+    ('ADD TOOL "lookup" AS MCP', ["lookup"]),
+    ('ADD TOOL "lookup"\nADD TOOL "LOOKUP"\nUSE TOOL "lookup"', ["lookup"]),
+    ('ADD TOOL "lookup"\nx = REMOVE TOOL "lookup"', []),
+    ('ADD TOOL "lookup"\nx = CLEAR TOOLS', []),
+])
+def test_session_tools(source, tools):
+    assert session_tools(source).ctx.session.tools == tools
+
+
+def test_add_tool_returns_a_status_and_lists():
+    transcript = session_tools('a = ADD TOOL "lookup"\nTALK a\nl = LIST TOOLS\nTALK l\n'
+                               'r = REMOVE TOOL "nothing"\nTALK r\nc = CLEAR TOOLS\nTALK c')
+    assert transcript.messages == ["Tool 'lookup' is now available in this conversation",
+                                   '["lookup"]', "Tool 'nothing' was not active in this conversation",
+                                   "1 tool(s) removed from this conversation"]
+
+
+def test_missing_tools_are_warnings_and_the_script_goes_on():
+    transcript = session_tools('ADD TOOL "nowhere"\nr = USE TOOL "elsewhere.bas"\nTALK r\n'
+                               'TALK "still here"')
+    assert transcript.ctx.session.tools == []
+    assert transcript.messages == ["Tool 'elsewhere.bas' is not available", "still here"]
+    assert [text for level, text in transcript.logs if level == "WARNING"] == [
+        "main.bas:1: ADD TOOL: there is no tool 'nowhere' (or it does not compile); skipped",
+        "main.bas:2: ADD TOOL: there is no tool 'elsewhere.bas' (or it does not compile); skipped"]

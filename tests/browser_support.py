@@ -1,6 +1,6 @@
 """Headless Chromium and a live chat server for the end-to-end tests of the web chat.
 
-* ``browser`` (session fixture): Debian's ``/usr/bin/chromium`` (or ``$BOTBASIC_CHROMIUM``)
+* ``browser`` (module fixture): Debian's ``/usr/bin/chromium`` (or ``$BOTBASIC_CHROMIUM``)
   driven by Playwright for Python. Playwright's own browser downloads are never used:
   ``.ci/run`` installs the ``chromium`` package with apt, and ``pip install -e '.[dev]'``
   installs the ``playwright`` package. When either is missing the tests fail (they do not
@@ -48,9 +48,12 @@ def _require_chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the whole session (each test opens its own context)."""
+    """One headless Chromium per test module (each test opens its own context).
+
+    Module, not session, scope: sync Playwright keeps an event loop running in this thread
+    while the browser is open, and the next modules' ``asyncio.run`` must not find it."""
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:

@@ -1,4 +1,4 @@
-"""The ``botbasic`` command line: ``check``, ``run`` and ``serve``."""
+"""The ``botbasic`` command line: ``check``, ``run``, ``serve`` and ``kb index``."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="data folder for the SQLite database (default ./data); "
                             "DATABASE_URL=postgresql://... uses PostgreSQL instead")
     serve.add_argument("--no-watch", action="store_true", help="do not reload changed packages")
+
+    kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(dest="kb_command", required=True)
+    kb_index = kb.add_parser("index", help="index the .gbkb folders of bot packages now")
+    kb_index.add_argument("path", nargs="?", default="bots",
+                          help="a *.gbai package or a folder of packages (default: ./bots)")
+    kb_index.add_argument("--data", default="data",
+                          help="data folder of the index (default ./data); QDRANT_URL uses a Qdrant server")
     return parser
 
 
@@ -45,6 +52,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         return run_console(args.script, args.input, args.json, args.lenient)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "kb":
+        from .kb_command import run_kb_index
+        return run_kb_index(args.path, args.data)
     return 2
 
 

@@ -16,7 +16,8 @@ from types import ModuleType
 from .registry import SPEC_ATTR, KeywordSpec, Registry
 
 # The keyword families, in registration order. A family that is not written yet is skipped.
-FAMILY_MODULES = ("conversation", "memory", "http", "files")
+FAMILY_MODULES = ("conversation", "memory", "http", "files", "data", "data_collections", "mail", "llm", "llm_helpers",
+                  "tools", "kb")
 
 
 def default_registry() -> Registry:

@@ -80,6 +80,7 @@ class SessionData:
     active_context: Optional[str] = None
     system_prompt: Optional[str] = None
     tools: list = field(default_factory=list)
+    kb_collections: list = field(default_factory=list)  # USE KB (§9.4.1)
     headers: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

@@ -21,7 +21,8 @@ import asyncio
 import logging
 import time
 import types
-from typing import Any, Optional
+import weakref
+from typing import Any, Callable, Optional
 
 from ..keywords.calls import WAITING, ArgValue, DeferredExpr, KeywordCall
 from . import program as P
@@ -55,7 +56,10 @@ class Execution:
         self.result: Any = None
         self.error: Optional[ScriptError] = None
         self._input: Any = None
-        self._ops = {cls: getattr(self, "op_" + cls.__name__) for cls in P.INSTRUCTIONS}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._ops = _op_table(cls)
 
     # ------------------------------------------------------------ public API
 
@@ -118,7 +122,7 @@ class Execution:
 
     def _attach(self, ctx) -> None:
         self.ctx = ctx
-        self.native = Native(ctx, ctx.limits, self._region_error)
+        self.native = Native(ctx, ctx.limits, _region_error_of(self))
 
     async def _loop(self) -> None:
         frames = self.state.frames
@@ -132,9 +136,9 @@ class Execution:
             frame.pc = pc + 1
             try:
                 if instr.is_async:
-                    await ops[type(instr)](frame, instr)
+                    await ops[type(instr)](self, frame, instr)
                 else:
-                    ops[type(instr)](frame, instr)
+                    ops[type(instr)](self, frame, instr)
                 steps += 1
                 if steps >= every:
                     steps = 0
@@ -461,6 +465,27 @@ class Execution:
             if timeout.expired():
                 raise time_limit_error(self.ctx.limits) from None
             raise
+
+
+def _region_error_of(execution: Execution) -> Callable[[BaseException, int], None]:
+    """``execution._region_error`` without a strong reference back to the execution: the
+    execution owns its Native, and a cycle would leave every finished turn's objects to the
+    garbage collector instead of freeing them at once."""
+    execution_ref = weakref.ref(execution)
+
+    def region_error(exc: BaseException, line: int) -> None:
+        execution_ref()._region_error(exc, line)
+    return region_error
+
+
+def _op_table(cls: type) -> dict:
+    """Instruction type -> ``op_...`` function of ``cls``. Built once per class: a table of
+    bound methods per execution cost about as much as a short turn's instructions, and
+    tied every execution into a reference cycle left to the garbage collector."""
+    return {instr: getattr(cls, "op_" + instr.__name__) for instr in P.INSTRUCTIONS}
+
+
+Execution._ops = _op_table(Execution)
 
 
 @types.coroutine

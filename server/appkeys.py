@@ -32,3 +32,4 @@ BOTS = web.AppKey("bots", BotRegistry)
 RUNTIMES = web.AppKey("runtimes", BotRuntimes)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
 LLM = web.AppKey("llm", object)
+KNOWLEDGE = web.AppKey("knowledge", object)  # knowledge.KnowledgeHub

@@ -34,6 +34,7 @@ STATUS_ERRORS = "errors"  # some script has errors; what compiled (or compiled b
 STATUS_FAILED = "failed"  # the package cannot be read, or its entry script has nothing to serve
 
 ProgramHook = Callable[[Program, "Bot", str], None]
+BotHook = Callable[["Bot"], None]
 
 
 class Bot:
@@ -140,16 +141,20 @@ class BotRegistry:
 
     ``programs`` holds every program ever compiled, by hash; ``on_program(program, bot,
     source)`` is called once for each program compiled for the first time (the server
-    saves sources by hash); ``version`` grows with every observable change.
+    saves sources by hash); ``on_kb_change(bot)`` when a bot's knowledge base may need
+    (re)indexing: a bot loaded for the first time, a ``.gbkb`` folder that appeared or
+    went, a change to its files; ``version`` grows with every observable change.
     """
 
     def __init__(self, bots_dir: Path, registry, programs: Optional[ProgramStore] = None,
-                 on_program: Optional[ProgramHook] = None, lenient: bool = False):
+                 on_program: Optional[ProgramHook] = None, lenient: bool = False,
+                 on_kb_change: Optional[BotHook] = None):
         # Resolved, so that paths reported by the file watcher compare equal to ours.
         self.bots_dir = Path(bots_dir).resolve()
         self.registry = registry
         self.programs = programs if programs is not None else ProgramStore()
         self.on_program = on_program
+        self.on_kb_change = on_kb_change
         self.lenient = lenient
         self.version = 0
         self._bots: dict[str, Bot] = {}
@@ -252,6 +257,8 @@ class BotRegistry:
     def _install(self, bot: Bot, previous: Optional[Bot]) -> None:
         self._bots[bot.name.lower()] = bot
         self._announce(bot)
+        if previous is None or previous.package.kb_dir != bot.package.kb_dir:
+            self._kb_changed(bot)
         if previous is None or _bot_state(previous) != _bot_state(bot):
             self.version += 1
             log.info("bot %s %s: %s", bot.name, "reloaded" if previous else "loaded",
@@ -290,8 +297,30 @@ class BotRegistry:
     def _apply(self, touched: TouchedPackages) -> None:
         for root in sorted(touched.roots):
             self._reload_root(root)
+        for root in sorted(touched.kb_roots - touched.roots):
+            self._kb_files_changed(root)
         if touched.rescan:
             self._sync_with_disk(reload_known=False)
+
+    def _kb_files_changed(self, root: Path) -> None:
+        """Files below a ``.gbkb`` folder changed: re-index; a folder that appeared or
+        went changes the package layout, so the package is read again first."""
+        bot = self.get(package_name(root))
+        if bot is None or bot.package.root != root:
+            return
+        kb_dir = bot.package.kb_dir
+        if kb_dir is None or not kb_dir.is_dir():
+            self._reload_root(root)  # _install reports the new layout
+        else:
+            self._kb_changed(bot)
+
+    def _kb_changed(self, bot: Bot) -> None:
+        if self.on_kb_change is None:
+            return
+        try:
+            self.on_kb_change(bot)
+        except Exception:  # the hook's failure must not unload the bot
+            log.exception("bot %s: on_kb_change failed", bot.name)
 
 
 def _log_problems(bot: Bot, previous: Optional[Bot], fresh: list[str]) -> None:

@@ -10,7 +10,11 @@ waiting execution, history, the reply — is committed before the reply leaves. 
 3. a ``context_name`` selects the session's active context, then routing goes on;
 4. ``start.bas`` runs once per session; when it ends without waiting, the message goes on
    to the LLM turn (when it waits, the message is only kept in history);
-5. the LLM turn (``llm_turn.py``; "no model configured" until a model is wired in).
+5. the LLM turn (``llm_turn.py``): the model answers, calling the session's tools; a
+   tool waiting at HEAR keeps the LLM turn's state with the saved execution, and the
+   turn goes on once the tool ends (``tool_loop.py``).
+
+Over a WebSocket (``live``), an LLM answer streams while the turn runs (``live.py``).
 
 A script error ends that execution only: it is logged with file:line, the user gets the
 bot's ``error-message`` (§6.3), and the session stays usable.
@@ -28,6 +32,8 @@ from ..runtime.outcome import Outcome, ScriptError
 from ..runtime.vm import Execution
 from .envelopes import TOOL_EXEC, bot_envelope
 from .inbound import InboundMessage
+from .live import LiveReply
+from .llm_host import TurnHost
 from .llm_turn import LlmTurn, NoModelTurn
 from .runner import BotRuntime, ProgramArchive, dump_session_data, load_session_data, make_context
 from .store.base import HistoryItem, SessionRecord
@@ -43,9 +49,12 @@ class UnknownSession(LookupError):
 @dataclass
 class TurnOutput:
     """The messages the scripts of one turn sent (suggestion changes are read from the
-    session when the turn ends)."""
+    session when the turn ends). ``tokens``: message index -> ``stream_token`` of an LLM
+    answer; ``live``: where a WebSocket turn delivers messages early (live.py)."""
 
     messages: list = field(default_factory=list)
+    tokens: dict = field(default_factory=dict)
+    live: Optional[LiveReply] = None
 
     def emit(self, event: dict) -> None:
         if event.get("type") == "message":
@@ -101,14 +110,17 @@ class Conversations:
 
     # ------------------------------------------------------------ turns
 
-    async def handle(self, runtime: BotRuntime, message: InboundMessage) -> dict:
-        """Route one message; returns ``{"session_id", "messages": [envelope, ...]}``."""
+    async def handle(self, runtime: BotRuntime, message: InboundMessage,
+                     live: Optional[LiveReply] = None) -> dict:
+        """Route one message; returns ``{"session_id", "messages": [envelope, ...]}``.
+        With ``live`` (WebSocket) LLM answers stream; ``live.sent`` are the first
+        envelopes of the reply, already delivered."""
         started = time.perf_counter()
         self.metrics.messages_received.inc(runtime.name)
         session_id = message.session_id
         if session_id is None:
             session_id = (await self.open_session(runtime, None, message.user_id)).id
-        reply = await self._turn(runtime, session_id, message, self._route)
+        reply = await self._turn(runtime, session_id, message, self._route, live)
         self.metrics.turn_latency.observe(time.perf_counter() - started)
         return reply
 
@@ -120,16 +132,18 @@ class Conversations:
             return None
         return await self._turn(runtime, record.id, None, self._route_connect)
 
-    async def _turn(self, runtime: BotRuntime, session_id: str, message, route) -> Optional[dict]:
+    async def _turn(self, runtime: BotRuntime, session_id: str, message, route,
+                    live: Optional[LiveReply] = None) -> Optional[dict]:
         message_id = message.message_id if message is not None else None
         try:
-            return await self._locked_turn(runtime, session_id, message, message_id, route)
+            return await self._locked_turn(runtime, session_id, message, message_id, route, live)
         except SessionNotFound:  # a client-chosen id: its first message creates it
             pass
         await self.open_session(runtime, session_id, message.user_id if message else None)
-        return await self._locked_turn(runtime, session_id, message, message_id, route)
+        return await self._locked_turn(runtime, session_id, message, message_id, route, live)
 
-    async def _locked_turn(self, runtime, session_id, message, message_id, route) -> Optional[dict]:
+    async def _locked_turn(self, runtime, session_id, message, message_id, route,
+                           live=None) -> Optional[dict]:
         async with self.store.turn(session_id) as store_turn:
             record = store_turn.session
             if record.bot != runtime.name:
@@ -138,7 +152,7 @@ class Conversations:
                 earlier = await store_turn.reply_for(message_id)
                 if earlier is not None:
                     return earlier
-            turn = self._begin(runtime, record, message)
+            turn = self._begin(runtime, record, message, live)
             ran = await route(turn)
             if ran is False:  # nothing to do (start-on-connect after start already ran)
                 return None
@@ -146,9 +160,10 @@ class Conversations:
             await store_turn.commit(turn.record, self._history(turn), message_id, reply)
             return reply
 
-    def _begin(self, runtime: BotRuntime, record: SessionRecord, message) -> Turn:
+    def _begin(self, runtime: BotRuntime, record: SessionRecord, message,
+               live: Optional[LiveReply] = None) -> Turn:
         session = load_session_data(record, runtime)
-        output = TurnOutput()
+        output = TurnOutput(live=live)
         ctx = make_context(runtime, self.registry, session, output.emit)
         return Turn(runtime, record, session, message, output, ctx)
 
@@ -170,7 +185,7 @@ class Conversations:
                 outcome = await self._start(turn, entry)
                 if outcome.status == "waiting":
                     return  # the dialog moved on; the message is only kept in history
-        await self.llm.answer(turn.runtime, turn.ctx, message.content)
+        await self.llm.answer(TurnHost(self, turn), message.content)
 
     async def _route_connect(self, turn: Turn):
         if turn.record.start_done or turn.record.execution:
@@ -187,6 +202,9 @@ class Conversations:
             log.error("cannot resume the waiting execution of %s: %s", saved.get("script"), exc,
                       extra={"bot": turn.runtime.name, "session": turn.record.id})
             self._failed(turn)
+            return
+        if saved.get("llm") is not None:  # a tool the LLM called, waiting at HEAR (§7.5)
+            await self.llm.resume(TurnHost(self, turn), saved, execution)
             return
         outcome = await execution.run(turn.message.for_script())
         await self._settle(turn, execution, outcome, saved.get("script"), saved.get("kind", "dialog"))
@@ -219,13 +237,21 @@ class Conversations:
                       script: Optional[str], kind: str) -> None:
         """Keep a waiting execution with the session; drop a finished or failed one."""
         if outcome.status == "waiting":
-            snapshot = execution.snapshot()
-            await self.archive.remember(snapshot, turn.runtime.name)
-            turn.record.execution = {"snapshot": snapshot, "script": script, "kind": kind}
+            await self.keep_waiting(turn, execution, script, kind)
             return
         turn.record.execution = None
         if outcome.status == "error":
             self._failed(turn)
+
+    async def keep_waiting(self, turn: Turn, execution: Execution, script: Optional[str],
+                           kind: str, llm: Optional[dict] = None) -> None:
+        """Save a waiting execution with the session (and, for a tool the LLM called,
+        the LLM turn's state ``llm``), with the sources of its programs."""
+        snapshot = execution.snapshot()
+        await self.archive.remember(snapshot, turn.runtime.name)
+        turn.record.execution = {"snapshot": snapshot, "script": script, "kind": kind}
+        if llm is not None:
+            turn.record.execution["llm"] = llm
 
     def _failed(self, turn: Turn) -> None:
         """§6.3: the error was logged (by the VM, with file:line); the user gets the apology."""
@@ -242,13 +268,17 @@ class Conversations:
         the turn is over and which buttons to show."""
         record, session, output = turn.record, turn.session, turn.output
         record.data = dump_session_data(session)
-        texts = list(output.messages) or [""]
+        sent = output.live.sent if output.live is not None else []
+        first = len(sent)
+        texts = output.messages[first:] or [""]
         reply_to = turn.message.message_id if turn.message is not None else None
         channel = turn.runtime.settings.channel
         envelopes = [bot_envelope(record.bot, record.user_id, record.id, text, channel,
                                   session.suggestions if i == len(texts) - 1 else (), reply_to)
                      for i, text in enumerate(texts)]
-        return {"session_id": record.id, "messages": envelopes}
+        for i, envelope in enumerate(envelopes):
+            envelope["stream_token"] = output.tokens.get(first + i)
+        return {"session_id": record.id, "messages": sent + envelopes}
 
     def _history(self, turn: Turn) -> list[HistoryItem]:
         now = time.time()

@@ -117,11 +117,18 @@ class ServerMetrics:
         self.bots_loaded = Gauge("botbasic_bots_loaded", "Bot packages currently loaded.")
         self.turn_latency = Histogram(
             "botbasic_turn_latency_seconds", "Time to handle one user message, store included.")
+        self.llm_cache_hits = Counter(
+            "botbasic_llm_cache_hits_total", "LLM answers taken from the semantic cache.", ["bot"])
+        self.llm_cache_misses = Counter(
+            "botbasic_llm_cache_misses_total", "Semantic cache lookups that found no answer.", ["bot"])
+        self.llm_errors = Counter(
+            "botbasic_llm_errors_total", "LLM turns that failed (provider error, timeout).", ["bot"])
 
     def render(self) -> str:
         """The whole exposition text."""
         lines: list[str] = []
         for metric in (self.messages_received, self.sessions_created, self.script_errors,
-                       self.bots_loaded, self.turn_latency):
+                       self.bots_loaded, self.turn_latency, self.llm_cache_hits,
+                       self.llm_cache_misses, self.llm_errors):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"

@@ -24,7 +24,9 @@ from ..runtime.services.bundle import bot_services
 from ..runtime.values import BasicObject, from_plain
 from ..runtime.vm import Execution
 from .config import BotSettings
+from .tables_host import BotTables
 from .logs import ScriptLogger
+from .tool_catalog import BotTools
 
 log = logging.getLogger("botbasic.server")
 script_log = logging.getLogger("botbasic.script")
@@ -75,10 +77,12 @@ class BotRuntime:
 class BotRuntimes:
     """``BotRuntime`` by bot name, rebuilt only when the registry holds a new Bot object."""
 
-    def __init__(self, bots, memory, default_max_bytes: int):
+    def __init__(self, bots, memory, default_max_bytes: int, knowledge=None, tables=None):
         self.bots = bots
         self.memory = memory
         self.default_max_bytes = default_max_bytes
+        self.knowledge = knowledge  # knowledge.KnowledgeHub: the bots' ``kb`` services
+        self.tables = tables  # runtime.services.tables.Tables: the bots' ``tables`` services
         self._cache: dict[str, BotRuntime] = {}
 
     def get(self, name: str) -> Optional[BotRuntime]:
@@ -97,7 +101,12 @@ class BotRuntimes:
         config = getattr(bot, "config", None)
         settings = BotSettings.from_config(config, self.default_max_bytes)
         title = (config.get("bot-name") if config is not None else None) or name
-        services = bot_services(getattr(bot, "package", None), config, self.memory)
+        extra = {"tools": BotTools(bot)}
+        if self.knowledge is not None and getattr(bot, "package", None) is not None:
+            extra["kb"] = self.knowledge.for_bot(bot)
+        if self.tables is not None:
+            extra["tables"] = BotTables(self.tables, bot)
+        services = bot_services(getattr(bot, "package", None), config, self.memory, **extra)
         return BotRuntime(name, bot, settings, services, title)
 
 

@@ -3,7 +3,8 @@
 ``watch_packages`` runs ``watchfiles.awatch`` on the bots folder, groups each burst of
 events (an editor save or a ``cp -r`` is many events) and reports which ``*.gbai`` packages
 were touched. It knows nothing about compiling: the registry (server/bots.py) decides what
-a touched package means.
+a touched package means. Changes inside a ``.gbkb`` folder are reported apart
+(``kb_roots``): they re-index the knowledge base and do not reload the package.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ STEP_MS = 50
 
 # Package parts that do not change a bot's scripts or settings. Scripts write to the
 # drive and data folders at run time; reloading the package for each write would be waste.
-# (The knowledge base and the theme have their own consumers.)
-IGNORED_FOLDER_EXTS = (".gbkb", ".gbdrive", ".gbdata", ".gbtheme", ".gbui")
+# (The theme has its own consumer; the knowledge base is reported as ``kb_roots``.)
+IGNORED_FOLDER_EXTS = (".gbdrive", ".gbdata", ".gbtheme", ".gbui")
+KB_FOLDER_EXT = ".gbkb"
 
 
 @dataclass
@@ -37,9 +39,10 @@ class TouchedPackages:
 
     roots: set[Path] = field(default_factory=set)
     rescan: bool = False
+    kb_roots: set[Path] = field(default_factory=set)  # packages whose .gbkb files changed
 
     def __bool__(self) -> bool:
-        return bool(self.roots) or self.rescan
+        return bool(self.roots) or self.rescan or bool(self.kb_roots)
 
 
 class PackageFilter(DefaultFilter):
@@ -62,6 +65,8 @@ def touched_packages(bots_dir: Path, paths: Iterable[str]) -> TouchedPackages:
         root = _package_root(bots_dir, relative) if relative is not None else None
         if root is None:
             touched.rescan = True
+        elif any(part.lower().endswith(KB_FOLDER_EXT) for part in relative.parts):
+            touched.kb_roots.add(root)
         else:
             touched.roots.add(root)
     return touched

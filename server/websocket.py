@@ -5,6 +5,8 @@ message like the HTTP API's body, answered with the bot's envelopes, one frame e
 malformed frame gets ``{"type": "error", "error": ...}`` and the connection stays open; a
 frame larger than the bot's ``max-message-bytes`` closes it with 1009 (aiohttp enforces
 the limit while reading the frame). Frames of one connection are handled in order.
+An LLM answer streams: its pieces (``is_complete: false``) go out while the turn runs
+(live.py), the rest of the reply after the commit.
 """
 from __future__ import annotations
 
@@ -17,13 +19,18 @@ from aiohttp import WSMsgType, web
 from .appkeys import CONVERSATIONS, RUNTIMES
 from .conversation import UnknownSession
 from .inbound import BadMessage, checked_id, decode_message
+from .live import LiveReply
 from .routes import bot_runtime, error_response
 
 log = logging.getLogger("botbasic.server")
 
 
+# One encoder for every frame: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def _dumps(data) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str)
+    return _ENCODER.encode(data)
 
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
@@ -72,8 +79,9 @@ async def _handle_frame(ws, request, conversations, session_id: str, data: str) 
         await _send_error(ws, "session_id does not match this connection")
         return
     message = replace(message, session_id=session_id)
+    live = LiveReply(lambda envelope: _send(ws, envelope))
     try:
-        reply = await conversations.handle(runtime, message)
+        reply = await conversations.handle(runtime, message, live)
     except UnknownSession:
         await _send_error(ws, "unknown session")
         return
@@ -81,11 +89,14 @@ async def _handle_frame(ws, request, conversations, session_id: str, data: str) 
         log.exception("turn failed", extra={"bot": runtime.name, "session": session_id})
         await _send_error(ws, "internal server error")
         return
-    await _send_reply(ws, reply)
+    await _send_reply(ws, reply, {envelope["id"] for envelope in live.sent})
 
 
-async def _send_reply(ws: web.WebSocketResponse, reply: dict) -> None:
+async def _send_reply(ws: web.WebSocketResponse, reply: dict, delivered=frozenset()) -> None:
+    """Send the reply's envelopes but those ``delivered`` (by id) while it ran."""
     for envelope in reply["messages"]:
+        if envelope.get("id") in delivered:
+            continue
         if not await _send(ws, envelope):
             return
 

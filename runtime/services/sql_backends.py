@@ -156,9 +156,13 @@ class SqliteBackend:
     async def open(cls, path: str = ":memory:") -> "SqliteBackend":
         import aiosqlite
 
-        db = await aiosqlite.connect(path, isolation_level=None)
+        db = await aiosqlite.connect(path, isolation_level=None, timeout=30)
         if path != ":memory:":
-            await db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for writers
+            await db.execute("PRAGMA busy_timeout=30000")  # several servers may share the file
+            async with db.execute("PRAGMA journal_mode") as cursor:
+                mode = (await cursor.fetchone())[0]
+            if str(mode).lower() != "wal":  # switching needs the file to itself: once
+                await db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for writers
         return cls(db)
 
     def _lock(self) -> asyncio.Lock:

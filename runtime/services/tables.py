@@ -131,6 +131,10 @@ class Tables:
         self.files = files
         self._access: dict[tuple[str, str], TableAccess] = {}
 
+    async def close(self) -> None:
+        if self.sql is not None:
+            await self.sql.close()
+
     async def find(self, scope: TableScope, table: str, query: Query) -> list[BasicObject]:
         backend, name = await self._target(scope, table, write=False)
         return await backend.find(scope, name, query)

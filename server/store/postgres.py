@@ -11,14 +11,17 @@ connection:
 
 Inside a process, ``common.SessionLocks`` queues the turns of one session first, so waiting
 turns hold no pooled connection and run in arrival order. A running turn holds a connection
-for its whole length (LLM calls included): ``max_size`` of the pool bounds how many turns of
-different sessions run at once.
+for its whole length (LLM calls included), and what its script does meanwhile (memory
+keywords, saving a program's source) takes a second one for a statement: so turns may hold
+at most ``max_size`` minus a reserve of the pool's connections at once. Were every
+connection held by a turn, each would wait for a statement that waits for a connection.
 
 The DSN may carry server settings as query parameters, e.g.
 ``postgresql://host/db?search_path=tenant1`` to keep the tables in schema ``tenant1``.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Optional
@@ -101,6 +104,7 @@ class PostgresStore:
         self._pool_sizes = (min_size, max_size)
         self._pool: Optional[asyncpg.Pool] = None
         self._locks = SessionLocks()
+        self._turn_slots = asyncio.Semaphore(max(1, max_size - max(1, max_size // 4)))
         self._memory: Optional[PostgresMemoryStore] = None
 
     # -- lifecycle
@@ -157,7 +161,7 @@ class PostgresStore:
 
     @asynccontextmanager
     async def turn(self, session_id: str) -> AsyncIterator[PostgresTurn]:
-        async with self._locks.hold(session_id):
+        async with self._locks.hold(session_id), self._turn_slots:
             async with self._pool.acquire() as conn:
                 await conn.execute("BEGIN")
                 turn = None

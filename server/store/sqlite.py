@@ -242,6 +242,7 @@ class SQLiteStore:
     async def close(self) -> None:
         if self._writer is not None:
             writer, self._writer = self._writer, None
+            writer.hand_over_now()  # writes of this loop iteration go before the stop
             await asyncio.to_thread(writer.stop)
         if self._reader is not None:
             self._reader.close()

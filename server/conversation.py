@@ -28,14 +28,15 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..runtime.context import SessionData
-from ..runtime.outcome import Outcome, ScriptError
+from ..runtime.outcome import Outcome
 from ..runtime.vm import Execution
 from .envelopes import TOOL_EXEC, bot_envelope
 from .inbound import InboundMessage
 from .live import LiveReply
 from .llm_host import TurnHost
 from .llm_turn import LlmTurn, NoModelTurn
-from .runner import BotRuntime, ProgramArchive, dump_session_data, load_session_data, make_context
+from .runner import (BotRuntime, ProgramArchive, dump_session_data, load_session_data, make_context,
+                     start_and_run)
 from .store.base import HistoryItem, SessionRecord
 from .store.common import SessionExists, SessionNotFound
 
@@ -222,14 +223,7 @@ class Conversations:
 
     async def _run_new(self, turn: Turn, program, kind: str, args: Optional[dict] = None) -> Outcome:
         """Start a new execution of ``program`` and run it until it ends or waits."""
-        execution = Execution()
-        try:
-            execution.start(program, turn.ctx, args)
-        except Exception as exc:  # noqa: BLE001 - e.g. a PARAM DEFAULT that fails
-            outcome = Outcome("error", error=ScriptError(str(exc), program.file, 0))
-            turn.ctx.logger.warning("%s", outcome.error)
-        else:
-            outcome = await execution.run()
+        execution, outcome = await start_and_run(program, turn.ctx, args)
         await self._settle(turn, execution, outcome, program.name, kind)
         return outcome
 

@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..runtime.outcome import Outcome, ScriptError
+from ..runtime.outcome import Outcome
 from ..runtime.vm import Execution
 from .envelopes import bot_envelope
+from .runner import start_and_run
 
 if TYPE_CHECKING:  # import cycle: conversation.py builds TurnHosts
     from .conversation import Conversations, Turn
@@ -137,14 +138,7 @@ class TurnHost:
     async def run_tool(self, program, arguments: dict) -> ToolRun:
         """Start a tool execution of ``program`` with PARAM values ``arguments``."""
         first = len(self._turn.output.messages)
-        execution = Execution()
-        try:
-            execution.start(program, self.ctx, arguments)
-        except Exception as exc:  # noqa: BLE001 - e.g. a PARAM DEFAULT that fails
-            outcome = Outcome("error", error=ScriptError(str(exc), program.file, 0))
-            self.ctx.logger.warning("%s", outcome.error)
-        else:
-            outcome = await execution.run()
+        execution, outcome = await start_and_run(program, self.ctx, arguments)
         return self._finished(execution, outcome, first)
 
     async def continue_tool(self, execution: Execution) -> ToolRun:

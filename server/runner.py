@@ -22,6 +22,7 @@ from ..runtime.program import Program
 from ..runtime.scripts import script_key
 from ..runtime.services.bundle import bot_services
 from ..runtime.values import BasicObject, from_plain
+from ..runtime.outcome import Outcome, ScriptError
 from ..runtime.vm import Execution
 from .config import BotSettings
 from .tables_host import BotTables
@@ -214,3 +215,17 @@ class ProgramArchive:
             raise LookupError(f"program {name} ({digest[:12]}) was saved by another compiler version")
         self._recovered[digest] = program
         self._saved.add(digest)
+
+
+async def start_and_run(program: Program, ctx: ExecutionContext,
+                        args: Optional[dict] = None) -> tuple[Execution, "Outcome"]:
+    """Start a new execution of ``program`` and run it until it ends or waits; a failure
+    while starting (e.g. a PARAM DEFAULT that fails) is an error outcome, not an exception."""
+    execution = Execution()
+    try:
+        execution.start(program, ctx, args)
+    except Exception as exc:  # noqa: BLE001 - reported to the user like any script error
+        outcome = Outcome("error", error=ScriptError(str(exc), program.file, 0))
+        ctx.logger.warning("%s", outcome.error)
+        return execution, outcome
+    return execution, await execution.run()

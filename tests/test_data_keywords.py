@@ -659,6 +659,34 @@ r = MERGE "race", [#{{id: "r{i}", m: {i}}}, #{{id: "new{i}", k{i % 4}: 1}}], "id
     scenario(kind, tmp_path, body)
 
 
+def test_a_transaction_postgres_aborts_to_break_a_deadlock_runs_again(tmp_path):
+    """Another client holds row b, the script's UPDATE locks a and waits for b, and the
+    other client then asks for a: PostgreSQL aborts the UPDATE (the first to wait) as
+    the deadlock's victim. The UPDATE runs again once the other client is done, and the
+    script goes on as if nothing happened."""
+    import asyncpg
+    from data_support import PG_URL
+
+    async def body(w):
+        await w.says('SAVE "locks", #{id: "a", n: 1}\nSAVE "locks", #{id: "b", n: 2}')
+        ref = w.sql.backend.table_ref(w.bot, "locks")
+        other = await asyncpg.connect(PG_URL)
+        try:
+            other_tx = other.transaction()
+            await other_tx.start()
+            await other.execute(f"UPDATE {ref} SET n = 20 WHERE id = 'b'")
+            script = asyncio.create_task(w.says(
+                'n = UPDATE "locks", "n > 0", #{n: 7}\nTALK n\nall = FIND "locks"\n'
+                'TALK all[0].n + all[1].n'))
+            await asyncio.sleep(0.3)  # the script now holds a and waits for b
+            await other.execute(f"UPDATE {ref} SET n = 10 WHERE id = 'a'")
+            await other_tx.commit()
+            assert await script == ["2", "14"]
+        finally:
+            await other.close()
+    scenario("postgres", tmp_path, body)
+
+
 def test_where_reads_procedure_parameters_and_globals(tmp_path):
     async def body(w):
         await w.says(PEOPLE)

@@ -17,7 +17,9 @@ the AST of ``filters``.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import re
 import uuid
 from contextlib import asynccontextmanager
@@ -40,6 +42,7 @@ log = logging.getLogger("botbasic.tables")
 FILE_EXTENSIONS = (".csv", ".tsv", ".xlsx", ".xls", ".ods", ".json")
 _SQL_TYPES = {"text": "TEXT", "decimal": "NUMERIC", "boolean": "BOOLEAN", "datetime": "TIMESTAMP"}
 _CHUNK = 500  # keys per "WHERE key IN (...)" when a filter is finished in memory
+_ATTEMPTS = 5  # runs of a transaction the database aborted to break a deadlock
 
 
 @dataclass(frozen=True)
@@ -252,26 +255,30 @@ class SqlTables:
     async def insert(self, scope: TableScope, table: str, rows: Sequence[dict]) -> list:
         async with self._connection(scope.bot, table) as conn:
             shape = await self._writable(conn, scope, table, rows)
-            async with conn.transaction():
+
+            async def insert_all():
                 return [await self._insert_row(conn, scope.bot, table, shape, row)
                         for row in rows]
+            return await _transact(conn, insert_all)
 
     async def merge(self, scope: TableScope, table: str, rows: Sequence[dict],
                     key: str) -> tuple[int, int]:
         keyed = [row for row in rows if not is_null(_member(row, key))]
         if not keyed:
             return 0, 0
-        inserted = updated = 0
         async with self._connection(scope.bot, table) as conn:
             shape = await self._writable(conn, scope, table, keyed)
-            async with conn.transaction():
+
+            async def merge_all():
+                inserted = updated = 0
                 for row in keyed:
                     if await self._update_by_key(conn, scope.bot, table, shape, row, key):
                         updated += 1
                     else:
                         await self._insert_row(conn, scope.bot, table, shape, row)
                         inserted += 1
-        return inserted, updated
+                return inserted, updated
+            return await _transact(conn, merge_all)
 
     async def update(self, scope: TableScope, table: str, condition: Condition,
                      values: dict) -> int:
@@ -284,15 +291,15 @@ class SqlTables:
             sets = ", ".join(f"{quote_identifier(name)} = {MARK}" for name in stored)
             head = Fragment(f"UPDATE {self._ref(scope.bot, table)} SET {sets} WHERE",
                             tuple(stored.values()))
-            async with conn.transaction():
-                return await self._change(conn, scope, table, shape, condition, head)
+            return await _transact(
+                conn, lambda: self._change(conn, scope, table, shape, condition, head))
 
     async def delete(self, scope: TableScope, table: str, condition: Condition) -> int:
         async with self._connection(scope.bot, table) as conn:
             shape = await self._existing(conn, scope.bot, table)
             head = Fragment(f"DELETE FROM {self._ref(scope.bot, table)} WHERE")
-            async with conn.transaction():
-                return await self._change(conn, scope, table, shape, condition, head)
+            return await _transact(
+                conn, lambda: self._change(conn, scope, table, shape, condition, head))
 
     async def apply_table_defs(self, bot: str, defs: Sequence[N.TableDef]) -> None:
         key_types = _key_types(defs)
@@ -345,15 +352,20 @@ class SqlTables:
             return shape
         if shape is None and not scope.auto_create:
             raise BasicError(f"table '{table}' does not exist")
-        async with conn.transaction():
-            if shape is None:
+
+        async def settle_columns():
+            # Read afresh: a rerun must not trust what a rolled-back attempt saw.
+            self._shapes.pop((bot, table), None)
+            current = await self._shape(conn, bot, table)
+            if current is None:
                 await self.backend.prepare_bot(conn, bot)
                 await conn.ddl(_create_sql(self._ref(bot, table), rows))
-                shape = await self._existing(conn, bot, table)  # ours, or a racing writer's
-            for name, sql_type in _missing_columns(shape, rows):
+                current = await self._existing(conn, bot, table)  # ours, or a racing writer's
+            for name, sql_type in _missing_columns(current, rows):
                 await conn.ddl(self.backend.add_column_sql(bot, table, name, sql_type))
             self._shapes.pop((bot, table), None)
             return await self._existing(conn, bot, table)
+        return await _transact(conn, settle_columns)
 
     # -- rows
     def _stored_row(self, shape: TableShape, row: dict, table: str) -> dict:
@@ -478,6 +490,28 @@ class SqlTables:
                         if shape.find(name) is None:
                             await conn.ddl(self.backend.add_column_sql(bot, table, name, definition))
                 self._shapes.pop((bot, table), None)
+
+
+async def _transact(conn, work):
+    """``await work()`` in a transaction of ``conn``. PostgreSQL aborts one of two
+    transactions that lock the same rows in opposite orders (a deadlock, or a
+    serialization failure); as its manual advises, the aborted one is run again, after a
+    short random pause so the two do not collide again."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            async with conn.transaction():
+                return await work()
+        except Exception as error:
+            if attempt == _ATTEMPTS or not _rolled_back_by_database(error):
+                raise
+            log.info("transaction aborted by the database (%s); running it again", error)
+            await asyncio.sleep(random.uniform(0.001, 0.005 * attempt))
+
+
+def _rolled_back_by_database(error: BaseException) -> bool:
+    """SQLSTATE class 40: the database rolled the transaction back; running it again
+    may succeed."""
+    return str(getattr(error, "sqlstate", "") or "").startswith("40")
 
 
 def _member(row, key: str):

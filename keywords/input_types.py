@@ -9,6 +9,7 @@ with attachments, which the HEAR keyword handles; for a plain text they fail her
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 import uuid
@@ -76,6 +77,7 @@ _ALIASES = {
 MEDIA_TYPES = frozenset({"FILE", "IMAGE", "QRCODE", "AUDIO", "VIDEO", "LOGIN"})
 
 
+@functools.lru_cache(maxsize=256)  # a script names few types; every answer asks again
 def canonical_type(word: str) -> str:
     """The canonical HEAR type for a written type word; unknown words mean ``STRING``.
 

@@ -132,6 +132,7 @@ class ExecutionContext:
         self.limits = limits
         self.resolve_script = resolve_script
         self.variables = variables if variables is not None else {}
+        self._pristine = _pristine_objects(self.variables)
         self.interactive = interactive
         self.sleep = sleep
         self.logger = logger
@@ -150,6 +151,13 @@ class ExecutionContext:
         """``CLEAR ERROR`` for the running script."""
         self.error.clear()
 
+    def unchanged_variables(self) -> dict:
+        """The injected objects (``session``, ``user``, ``bot`` ...) whose members are still
+        what they were when injected: a saved execution need not hold them, since the
+        context of any later turn injects them again (``Execution.snapshot``)."""
+        return {name: value for name, (value, members) in self._pristine.items()
+                if value == members}
+
     def service(self, name: str):
         """The service ``name``, or None when the host provides none."""
         return getattr(self.services, name, None)
@@ -157,6 +165,16 @@ class ExecutionContext:
     def say(self, text: str) -> None:
         """Send one bot message to the current user."""
         self.emit({"type": "message", "text": text})
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _pristine_objects(variables: dict) -> dict:
+    """name -> (object, copy of its members) for injected objects of scalar members only
+    (a nested value could change in place without the copy seeing it)."""
+    return {name: (value, dict(value)) for name, value in variables.items()
+            if isinstance(value, dict) and all(type(v) in _SCALARS for v in value.values())}
 
 
 def default_services() -> SimpleNamespace:

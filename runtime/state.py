@@ -69,8 +69,11 @@ class ExecutionState:
         self.elapsed = 0.0
         self.status = "ready"
 
-    def to_dict(self) -> dict:
-        """JSON-ready data (see module doc)."""
+    def to_dict(self, injected: Optional[dict] = None) -> dict:
+        """JSON-ready data (see module doc). ``injected``: name -> object the host injects
+        into every script's globals again when it restores (``from_dict``'s ``injected``);
+        a global that still holds that very object, referenced nowhere else, is saved as
+        its name only."""
         encoder = _Encoder()
         roots = [s.globals for s in self.scripts]
         roots += [f.locals for f in self.frames if f.locals is not None]
@@ -84,22 +87,25 @@ class ExecutionState:
             "format": FORMAT,
             "status": self.status,
             "elapsed": self.elapsed,
-            "scripts": [_script_dict(s, encoder) for s in self.scripts],
+            "scripts": [_script_dict(s, encoder, injected) for s in self.scripts],
             "frames": [_frame_dict(f, index[id(f.script)], encoder) for f in self.frames],
             "pending": _pending_dict(self.pending, encoder),
             "heap": encoder.heap,
         }
 
     @classmethod
-    def from_dict(cls, data: dict, program_for: Callable[[str], Any]) -> "ExecutionState":
-        """Rebuild a state; ``program_for(hash)`` returns the compiled program."""
+    def from_dict(cls, data: dict, program_for: Callable[[str], Any],
+                  injected: Optional[dict] = None) -> "ExecutionState":
+        """Rebuild a state; ``program_for(hash)`` returns the compiled program and
+        ``injected`` the objects ``to_dict`` saved by name (missing ones become NULL)."""
         if data.get("format") != FORMAT:
             raise ValueError(f"unknown saved execution format {data.get('format')!r}")
         decoder = _Decoder(data.get("heap", []))
         state = cls()
         state.status = data["status"]
         state.elapsed = data.get("elapsed", 0.0)
-        state.scripts = [_script_from(d, program_for, decoder) for d in data["scripts"]]
+        state.scripts = [_script_from(d, program_for, decoder, injected or {})
+                         for d in data["scripts"]]
         state.frames = [_frame_from(d, state.scripts, decoder) for d in data["frames"]]
         pending = data.get("pending")
         if pending is not None:
@@ -107,18 +113,29 @@ class ExecutionState:
         return state
 
 
-def _script_dict(script: ScriptLevel, encoder: "_Encoder") -> dict:
-    return {"program": script.program.hash, "name": script.program.name,
-            "globals": encoder.encode(script.globals), "trap": script.trap,
+def _script_dict(script: ScriptLevel, encoder: "_Encoder", injected: Optional[dict]) -> dict:
+    globals_, names = script.globals, []
+    if injected:
+        names = [name for name, value in injected.items()
+                 if globals_.get(name) is value and encoder.counts.get(id(value)) == 1]
+        if names:
+            globals_ = {k: v for k, v in globals_.items() if k not in names}
+    data = {"program": script.program.hash, "name": script.program.name,
+            "globals": encoder.encode(globals_), "trap": script.trap,
             "trap_target": script.trap_target, "trap_proc": script.trap_proc,
             "error": script.error.to_dict(), "depth": script.depth}
+    if names:
+        data["injected"] = names
+    return data
 
 
-def _script_from(data: dict, program_for, decoder: "_Decoder") -> ScriptLevel:
+def _script_from(data: dict, program_for, decoder: "_Decoder", injected: dict) -> ScriptLevel:
     program = program_for(data["program"])
     if program is None:
         raise LookupError(f"program {data['name']} ({data['program'][:12]}) is not available")
-    script = ScriptLevel(program, dict(decoder.decode(data["globals"])), data.get("depth", 0))
+    globals_ = {name: injected.get(name) for name in data.get("injected", ())}
+    globals_.update(decoder.decode(data["globals"]))
+    script = ScriptLevel(program, globals_, data.get("depth", 0))
     script.trap = data["trap"]
     script.trap_target = data.get("trap_target", -1)
     script.trap_proc = data.get("trap_proc")

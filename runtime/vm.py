@@ -105,7 +105,7 @@ class Execution:
         """The saved form of a waiting (or ready) execution: plain JSON data."""
         if self.state.status == RUNNING:
             raise RuntimeError("cannot save a running execution")
-        return self.state.to_dict()
+        return self.state.to_dict(self.ctx.unchanged_variables() if self.ctx else None)
 
     @classmethod
     def restore(cls, data: dict, programs, ctx) -> "Execution":
@@ -113,7 +113,7 @@ class Execution:
         (a ProgramStore or a dict) and must hold every version the state refers to."""
         execution = cls()
         execution._attach(ctx)
-        execution.state = ExecutionState.from_dict(data, programs.get)
+        execution.state = ExecutionState.from_dict(data, programs.get, ctx.variables)
         if execution.state.frames:
             ctx.error = execution.state.frames[-1].script.error
         return execution

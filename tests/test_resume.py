@@ -210,3 +210,46 @@ def test_waiting_run_without_input_keeps_waiting():
     assert asyncio.run(execution.run()).status == "waiting"
     assert asyncio.run(execution.run()).status == "waiting"
     assert asyncio.run(execution.run("hi")).status == "done"
+
+
+# ---------------------------------------------------------------- injected objects
+
+
+def _injected_context(events, store):
+    from botbasic.runtime.values import BasicObject
+    user = BasicObject({"id": "u1", "name": "Ann"})
+    bot = BasicObject({"id": "b1", "name": "helper"})
+    return make_context(events, store, variables={"user": user, "bot": bot})
+
+
+def _save_and_restore(source: str, answers: list) -> tuple[list, list]:
+    """Run ``source``; at every HEAR the execution goes through JSON into a new context
+    that injects new ``user``/``bot`` objects. Returns (messages, saved snapshots)."""
+    store = ProgramStore([compile_source(source)])
+    events: list = []
+    ctx = _injected_context(events, store)
+    execution = Execution().start(store.latest("main"), ctx)
+    outcome = asyncio.run(execution.run())
+    saved = []
+    for answer in answers:
+        saved.append(json.loads(json.dumps(execution.snapshot())))
+        ctx = _injected_context(events, store)
+        execution = Execution.restore(saved[-1], store, ctx)
+        outcome = asyncio.run(execution.run(answer))
+    assert outcome.error is None, outcome.error
+    return [e["text"] for e in events if e["type"] == "message"], saved
+
+
+def test_unchanged_injected_objects_are_saved_by_name_and_injected_again():
+    messages, saved = _save_and_restore('HEAR x\nTALK user.name + " " + bot.name + " " + x',
+                                        ["hi"])
+    assert messages == ["Ann helper hi"]
+    script = saved[0]["scripts"][0]
+    assert script["injected"] == ["user", "bot"] and "user" not in script["globals"]
+
+
+def test_a_changed_or_shared_injected_object_is_saved_whole():
+    source = 'user.name = "Bob"\nb = bot\nb.name = "other"\nHEAR x\nTALK user.name + " " + bot.name'
+    messages, saved = _save_and_restore(source, ["go"])
+    assert messages == ["Bob other"]
+    assert "injected" not in saved[0]["scripts"][0]

@@ -9,7 +9,8 @@ summary line per bot goes to stdout. Local mode locks its folder: stop a server 
 the same data folder first.
 
 Exit status: 0 when every file was indexed, 1 when some file failed or the store cannot
-be opened, 2 when the path holds no bot package.
+be opened or used (the message names a Qdrant server's URL), 2 when the path holds no
+bot package.
 """
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def package_roots(path: Path) -> list[Path]:
 def run_kb_index(path: str, data_dir: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Index the packages of ``path`` (see module doc); the exit status."""
     from .runtime.package import load_package
-    from .runtime.services.kb_index import discover_collections
+    from .runtime.services.kb_index import VectorStoreError, discover_collections
     from .server.knowledge import KnowledgeHub, KnowledgeUnavailable
 
     roots = package_roots(Path(path))
@@ -74,7 +75,7 @@ def run_kb_index(path: str, data_dir: str, out: TextIO = sys.stdout, err: TextIO
     try:
         for package in packages:
             status = max(status, _index_one(hub, package, bar, out))
-    except KnowledgeUnavailable as error:
+    except (KnowledgeUnavailable, VectorStoreError) as error:  # e.g. the Qdrant server went away
         bar.close()
         err.write(f"botbasic kb index: {error}\n")
         return 1

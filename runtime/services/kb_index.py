@@ -18,6 +18,10 @@ collection metadata needs Qdrant 1.16 or newer). In local mode, searches run on 
 in-memory float32 matrix of each collection (see ``_MatrixCache``), because local mode
 re-normalises every stored vector on each query: 30 ms for 10,000 chunks on the
 benchmark machine, against well under a millisecond for one matrix product.
+
+A server is checked when it is opened (reachable, new enough, API key accepted), and
+its failures then and later are raised as ``VectorStoreError`` naming its URL, instead
+of qdrant-client's bare transport errors ("[Errno 111] Connection refused").
 """
 from __future__ import annotations
 
@@ -49,20 +53,94 @@ _POINT_NAMESPACE = uuid.UUID("7f1d3c52-5a0e-4a53-9b64-0c2f3b9b6a41")
 _METADATA_MARK = "botbasic_kb"
 
 
+# Collection metadata (where the layout is kept) exists from Qdrant 1.16 on; an older
+# server does not keep it, and every indexing run would rebuild every collection.
+MIN_SERVER_VERSION = (1, 16)
+
+
+class VectorStoreError(RuntimeError):
+    """The Qdrant server failed: unreachable, API key refused, too old, an error answer."""
+
+
 def open_vector_store(path: Union[str, Path, None] = None, *, url: Optional[str] = None,
                       api_key: Optional[str] = None) -> Any:
     """A ``QdrantClient``: a Qdrant server when ``url`` is given, else local mode in ``path``.
 
     Local mode keeps everything in the folder (default ``data/kb-index``) and locks it:
-    only one process may open a folder at a time.
+    only one process may open a folder at a time. A server must answer (with
+    ``api_key``, sent as the ``api-key`` header) and run Qdrant 1.16 or newer, else
+    ``VectorStoreError``; its client comes wrapped so that later failures are
+    ``VectorStoreError`` too (see ``_ServerStore``).
     """
     from qdrant_client import QdrantClient
 
     if url:
-        return QdrantClient(url=url, api_key=api_key)
+        # No background version check: _check_server does it, with a clear error.
+        store = _ServerStore(QdrantClient(url=url, api_key=api_key, check_compatibility=False), url)
+        try:
+            _check_server(store, url)
+        except BaseException:
+            store.close()
+            raise
+        return store
     folder = Path(path) if path is not None else DEFAULT_STORE_PATH
     folder.mkdir(parents=True, exist_ok=True)
     return QdrantClient(path=str(folder))
+
+
+class _ServerStore:
+    """A server's ``QdrantClient`` whose failures are ``VectorStoreError`` naming the server."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self._qdrant = client
+        self.url = url
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._qdrant, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+            try:
+                return attribute(*args, **kwargs)
+            except (ResponseHandlingException, UnexpectedResponse) as error:
+                raise VectorStoreError(_server_failure(self.url, error)) from error
+
+        return call
+
+
+def _check_server(store: _ServerStore, url: str) -> None:
+    version = str(store.info().version)  # "/" answers without the API key ...
+    numbers = re.match(r"(\d+)\.(\d+)", version)
+    if numbers and tuple(map(int, numbers.groups())) < MIN_SERVER_VERSION:
+        raise VectorStoreError(
+            f"the Qdrant server at {url} runs Qdrant {version}; the knowledge base needs"
+            f" Qdrant {'.'.join(map(str, MIN_SERVER_VERSION))} or newer (collection metadata)")
+    store.get_collections()  # ... this needs it
+
+
+def _server_failure(url: str, error: Exception) -> str:
+    """What went wrong with the server, for people: the URL and the cause."""
+    import httpx
+    from qdrant_client.http.exceptions import UnexpectedResponse
+
+    if isinstance(error, UnexpectedResponse):
+        answer = f"{error.status_code} {error.reason_phrase}".strip()
+        try:
+            detail = str(error.structured()["status"]["error"])
+        except Exception:  # noqa: BLE001 - not Qdrant's JSON error shape (auth errors are text)
+            detail = error.content.decode("utf-8", "replace").strip()
+        answer += f": {detail[:300]}" if detail else ""
+        if error.status_code in (401, 403):
+            return f"the Qdrant server at {url} refused the request: wrong or missing API key ({answer})"
+        return f"the Qdrant server at {url} answered {answer}"
+    source = getattr(error, "source", error)
+    detail = str(source) or type(source).__name__
+    if isinstance(source, httpx.TransportError):
+        return f"the Qdrant server at {url} is unreachable ({detail})"
+    return f"the Qdrant server at {url} gave an answer that is not Qdrant's ({detail[:300]})"
 
 
 # ---------------------------------------------------------------- names and files

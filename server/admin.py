@@ -33,6 +33,18 @@ def admin_denied(request: web.Request):
     return None
 
 
+def admin_bot(request: web.Request):
+    """(the bot of the URL's ``{bot}``, None) for an admin request, else (None, the error
+    response: admin refused, or 404 for an unknown bot)."""
+    denied = admin_denied(request)
+    if denied is not None:
+        return None, denied
+    bot = request.app[BOTS].get(request.match_info["bot"])
+    if bot is None:
+        return None, error_response(404, f"unknown bot: {request.match_info['bot']}")
+    return bot, None
+
+
 async def list_bots(request: web.Request) -> web.Response:
     denied = admin_denied(request)
     if denied is not None:

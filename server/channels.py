@@ -17,7 +17,11 @@ the one holding a socket of that session or user pushes it at once. Otherwise it
 delivered when the user comes back: on the next WebSocket connect of the session (after
 the ``connected`` frame), or in front of the reply to the next message of the session
 (HTTP or WebSocket). Taking stored messages is one atomic DELETE, so each is delivered
-once even when several processes try. ``ConversationsWithChannels`` adds that
+once even when several processes try. Turns do not query the table each time
+(``PendingHints``): only while the bot may have stored messages — this process stored
+one, PostgreSQL announced one, or a probe of the bot's messages (at most once a second)
+found some; so a message another process stored in a shared SQLite file reaches the
+replies about a second later at most. ``ConversationsWithChannels`` adds that
 delivery around the server's ``Conversations`` and gives every bot runtime the service,
 so ``TALK TO`` works in conversations as well as in system runs.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Optional
 
@@ -69,6 +74,36 @@ def parse_recipient(text: str) -> Recipient:
     return Recipient(WEB, value)
 
 
+class PendingHints:
+    """Whether a bot may have stored messages, known without a query per turn.
+
+    A bot's answer is refreshed by a probe (one indexed read) when it is older than
+    ``interval`` seconds; ``stored(bot)`` — a message stored by this process, or announced
+    by another — makes it "maybe" at once. A probe that started before a ``stored`` call
+    does not overwrite it."""
+
+    def __init__(self, tables, interval: float = 1.0) -> None:
+        self.tables = tables
+        self.interval = interval
+        self._known: dict[str, tuple[bool, float]] = {}  # bot -> (maybe, probed at)
+        self._generation = 0  # bumped by every ``stored``
+
+    async def maybe(self, bot: str) -> bool:
+        maybe, probed = self._known.get(bot, (True, float("-inf")))
+        now = time.monotonic()
+        if now - probed < self.interval:
+            return maybe
+        generation = self._generation
+        maybe = await self.tables.any_pending(bot)
+        if generation == self._generation:
+            self._known[bot] = (maybe, now)
+        return True if generation != self._generation else maybe
+
+    def stored(self, bot: str) -> None:
+        self._generation += 1
+        self._known[bot] = (True, time.monotonic())
+
+
 class Channels:
     """TALK TO delivery for every bot of the server (see module doc)."""
 
@@ -78,6 +113,7 @@ class Channels:
         self.sockets = sockets
         self.metrics = metrics  # job_metrics.JobMetrics, or None
         self.runtimes = runtimes  # runner.BotRuntimes: to deliver what other processes store
+        self.hints = PendingHints(tables)
         self._deliveries: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -137,6 +173,7 @@ class Channels:
             self._count(runtime.name, PUSHED)
             return PUSHED
         await self.tables.add_pending(runtime.name, session_id, user_id, text)
+        self.hints.stored(runtime.name)
         self._count(runtime.name, STORED)
         log.info("TALK TO %s: stored until the user comes back", session_id or user_id,
                  extra={"bot": runtime.name})
@@ -158,6 +195,7 @@ class Channels:
 
     def _on_stored(self, bot: str, session_id: Optional[str], user_id: Optional[str]) -> None:
         """A process stored a message: deliver it now if its user is connected here."""
+        self.hints.stored(bot)
         live = (self.sockets.for_session(bot, session_id) if session_id is not None
                 else self.sockets.for_user(bot, user_id or ""))
         if not live or self.runtimes is None:
@@ -184,9 +222,14 @@ class Channels:
             live = self.sockets.for_session(runtime.name, session_id)
             if not await self.sockets.push(live, lambda entry: envelope):
                 await self.tables.add_pending(runtime.name, session_id, None, envelope["content"])
+                self.hints.stored(runtime.name)
 
-    async def pending_envelopes(self, runtime, session_id: str, user_id: str) -> list[dict]:
-        """Take the stored messages of a session (and of its user) as envelopes."""
+    async def pending_envelopes(self, runtime, session_id: str, user_id: str,
+                                hinted: bool = False) -> list[dict]:
+        """Take the stored messages of a session (and of its user) as envelopes. With
+        ``hinted`` (every turn), only when the bot may have any (``PendingHints``)."""
+        if hinted and not await self.hints.maybe(runtime.name):
+            return []
         if not await self.tables.has_pending(runtime.name, session_id, user_id):
             return []
         texts = await self.tables.take_pending(runtime.name, session_id, user_id)
@@ -230,7 +273,7 @@ class ConversationsWithChannels:
         reply = await self._inner.handle(runtime, message, live)
         first = reply["messages"][0] if reply.get("messages") else {}
         pending = await self.channels.pending_envelopes(
-            runtime, reply["session_id"], first.get("user_id") or "")
+            runtime, reply["session_id"], first.get("user_id") or "", hinted=True)
         if not pending:
             return reply
         return {**reply, "messages": pending + list(reply["messages"])}

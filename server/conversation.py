@@ -16,6 +16,10 @@ waiting execution, history, the reply — is committed before the reply leaves. 
 
 Over a WebSocket (``live``), an LLM answer streams while the turn runs (``live.py``).
 
+After a committed turn, the session's live objects (session data, context, the waiting
+execution) stay in memory (``warm_sessions.py``): the next turn in this process continues
+with them unless another process committed a turn of the session meanwhile.
+
 A script error ends that execution only: it is logged with file:line, the user gets the
 bot's ``error-message`` (§6.3), and the session stays usable.
 """
@@ -39,6 +43,7 @@ from .runner import (BotRuntime, ProgramArchive, dump_session_data, load_session
                      start_and_run)
 from .store.base import HistoryItem, SessionRecord
 from .store.common import SessionExists, SessionNotFound
+from .warm_sessions import WarmSession, WarmSessions
 
 log = logging.getLogger("botbasic.server")
 
@@ -72,18 +77,20 @@ class Turn:
     message: InboundMessage
     output: TurnOutput
     ctx: object
+    execution: Optional[Execution] = None  # the live execution behind record.execution
 
 
 class Conversations:
     """Handles user messages for every bot (see module doc)."""
 
     def __init__(self, store, registry, archive: ProgramArchive, metrics,
-                 llm: Optional[LlmTurn] = None):
+                 llm: Optional[LlmTurn] = None, warm: Optional[WarmSessions] = None):
         self.store = store
         self.registry = registry
         self.archive = archive
         self.metrics = metrics
         self.llm = llm or NoModelTurn()
+        self.warm = warm if warm is not None else WarmSessions()
 
     # ------------------------------------------------------------ sessions
 
@@ -145,28 +152,50 @@ class Conversations:
 
     async def _locked_turn(self, runtime, session_id, message, message_id, route,
                            live=None) -> Optional[dict]:
-        async with self.store.turn(session_id) as store_turn:
+        warm = self.warm.take(session_id, runtime)
+        async with self.store.turn(session_id, message_id=message_id,
+                                   warm=warm.record if warm is not None else None) as store_turn:
             record = store_turn.session
             if record.bot != runtime.name:
                 raise UnknownSession(session_id)
+            if not store_turn.warm_hit:
+                warm = None
+            self.metrics.turn_starts.inc("warm" if warm is not None else "cold")
             if message_id is not None:
                 earlier = await store_turn.reply_for(message_id)
                 if earlier is not None:
+                    self._keep_unchanged(warm)
                     return earlier
-            turn = self._begin(runtime, record, message, live)
+            turn = self._begin(runtime, record, message, live, warm)
             ran = await route(turn)
             if ran is False:  # nothing to do (start-on-connect after start already ran)
+                self._keep_unchanged(warm)
                 return None
             reply = self._finish(turn)
             await store_turn.commit(turn.record, self._history(turn), message_id, reply)
+            self._keep_warm(turn)
             return reply
 
     def _begin(self, runtime: BotRuntime, record: SessionRecord, message,
-               live: Optional[LiveReply] = None) -> Turn:
-        session = load_session_data(record, runtime)
+               live: Optional[LiveReply] = None, warm: Optional[WarmSession] = None) -> Turn:
         output = TurnOutput(live=live)
+        if warm is not None:  # continue with the live objects of the last turn
+            warm.ctx.emit = output.emit
+            return Turn(runtime, record, warm.session, message, output, warm.ctx, warm.execution)
+        session = load_session_data(record, runtime)
         ctx = make_context(runtime, self.registry, session, output.emit)
         return Turn(runtime, record, session, message, output, ctx)
+
+    def _keep_warm(self, turn: Turn) -> None:
+        """Keep the committed turn's live objects for the session's next turn."""
+        turn.ctx.emit = _nowhere  # drop the reference to this turn's output (and socket)
+        execution = turn.execution if turn.record.execution else None
+        self.warm.keep(WarmSession(turn.runtime, turn.record, turn.session, turn.ctx, execution))
+
+    def _keep_unchanged(self, warm: Optional[WarmSession]) -> None:
+        """Put back an entry whose turn changed nothing."""
+        if warm is not None:
+            self.warm.keep(warm)
 
     # ------------------------------------------------------------ routing (§7.3)
 
@@ -197,13 +226,15 @@ class Conversations:
 
     async def _resume(self, turn: Turn) -> None:
         saved = turn.record.execution
-        try:
-            execution = await self.archive.restore(saved["snapshot"], turn.ctx)
-        except (LookupError, ValueError, KeyError, TypeError) as exc:
-            log.error("cannot resume the waiting execution of %s: %s", saved.get("script"), exc,
-                      extra={"bot": turn.runtime.name, "session": turn.record.id})
-            self._failed(turn)
-            return
+        execution = turn.execution
+        if execution is None or execution.status != "waiting":
+            try:
+                execution = await self.archive.restore(saved["snapshot"], turn.ctx)
+            except (LookupError, ValueError, KeyError, TypeError) as exc:
+                log.error("cannot resume the waiting execution of %s: %s", saved.get("script"),
+                          exc, extra={"bot": turn.runtime.name, "session": turn.record.id})
+                self._failed(turn)
+                return
         if saved.get("llm") is not None:  # a tool the LLM called, waiting at HEAR (§7.5)
             await self.llm.resume(TurnHost(self, turn), saved, execution)
             return
@@ -234,6 +265,7 @@ class Conversations:
             await self.keep_waiting(turn, execution, script, kind)
             return
         turn.record.execution = None
+        turn.execution = None
         if outcome.status == "error":
             self._failed(turn)
 
@@ -244,12 +276,14 @@ class Conversations:
         snapshot = execution.snapshot()
         await self.archive.remember(snapshot, turn.runtime.name)
         turn.record.execution = {"snapshot": snapshot, "script": script, "kind": kind}
+        turn.execution = execution
         if llm is not None:
             turn.record.execution["llm"] = llm
 
     def _failed(self, turn: Turn) -> None:
         """§6.3: the error was logged (by the VM, with file:line); the user gets the apology."""
         turn.record.execution = None
+        turn.execution = None
         self.metrics.script_errors.inc(turn.runtime.name)
         turn.ctx.say(turn.runtime.settings.error_message)
 
@@ -281,3 +315,7 @@ class Conversations:
             items.append(HistoryItem("user", turn.message.content, now, turn.message.message_id))
         items.extend(HistoryItem("bot", text, now) for text in turn.output.messages)
         return items
+
+
+def _nowhere(event: dict) -> None:
+    """The output sink of a warm context between two turns (nothing runs then)."""

@@ -25,7 +25,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from .admin import admin_denied
+from .admin import admin_bot
 from .appkeys import BOTS, CONVERSATIONS, METRICS, RUNTIMES, STORE
 from .channels import CHANNELS, Channels, ConversationsWithChannels
 from .live_sockets import LiveSockets
@@ -72,24 +72,18 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def list_schedules(request: web.Request) -> web.Response:
-    denied = admin_denied(request)
-    if denied is not None:
-        return denied
-    bot = request.app[BOTS].get(request.match_info["bot"])
-    if bot is None:
-        return error_response(404, f"unknown bot: {request.match_info['bot']}")
+    bot, refused = admin_bot(request)
+    if refused is not None:
+        return refused
     runs = await request.app[SYSTEM_TABLES].runs(bot.name, RUNS_SHOWN)
     return json_response({"bot": bot.name, "jobs": request.app[SCHEDULER].jobs(bot.name),
                           "runs": [run.as_dict() for run in runs]})
 
 
 async def run_schedule(request: web.Request) -> web.Response:
-    denied = admin_denied(request)
-    if denied is not None:
-        return denied
-    bot = request.app[BOTS].get(request.match_info["bot"])
-    if bot is None:
-        return error_response(404, f"unknown bot: {request.match_info['bot']}")
+    bot, refused = admin_bot(request)
+    if refused is not None:
+        return refused
     try:
         fire_time = await _fire_time(request)
         report = await request.app[SCHEDULER].fire(bot.name, request.match_info["script"],

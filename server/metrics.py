@@ -115,6 +115,12 @@ class ServerMetrics:
         self.script_errors = Counter(
             "botbasic_script_errors_total", "Script executions that ended with an error.", ["bot"])
         self.bots_loaded = Gauge("botbasic_bots_loaded", "Bot packages currently loaded.")
+        self.turn_starts = Counter(
+            "botbasic_turn_starts_total", "Turns by how they began: warm (with the live "
+            "objects of the session's last turn in this process) or cold (from the store).",
+            ["state"])
+        self.warm_sessions = Gauge(
+            "botbasic_warm_sessions", "Conversations whose live objects this process keeps.")
         self.turn_latency = Histogram(
             "botbasic_turn_latency_seconds", "Time to handle one user message, store included.")
         self.llm_cache_hits = Counter(
@@ -128,7 +134,8 @@ class ServerMetrics:
         """The whole exposition text."""
         lines: list[str] = []
         for metric in (self.messages_received, self.sessions_created, self.script_errors,
-                       self.bots_loaded, self.turn_latency, self.llm_cache_hits,
+                       self.bots_loaded, self.turn_starts, self.warm_sessions,
+                       self.turn_latency, self.llm_cache_hits,
                        self.llm_cache_misses, self.llm_errors):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"

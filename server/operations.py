@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .appkeys import BOTS, METRICS, READINESS
+from .appkeys import BOTS, CONVERSATIONS, METRICS, READINESS
 from .routes import json_response
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -26,6 +26,8 @@ async def metrics(request: web.Request) -> web.Response:
     bots = request.app.get(BOTS)
     # The gauge is read when scraped: reloads add and remove bots at any time.
     app_metrics.bots_loaded.set(len(bots.bots()) if bots is not None else 0)
+    conversations = request.app.get(CONVERSATIONS)
+    app_metrics.warm_sessions.set(len(conversations.warm) if conversations is not None else 0)
     response = web.Response(text=app_metrics.render())
     response.headers["Content-Type"] = PROMETHEUS_TEXT
     return response

@@ -100,6 +100,7 @@ _TAKE_PENDING = ("DELETE FROM pending_messages WHERE bot = ? "
 _HAS_PENDING = ("SELECT 1 FROM pending_messages WHERE bot = ? "
                 "AND (session_id = ? OR (session_id IS NULL AND user_id = ?)) LIMIT 1")
 _COUNT_PENDING = "SELECT count(*) FROM pending_messages WHERE bot = ?"
+_ANY_PENDING = "SELECT 1 FROM pending_messages WHERE bot = ? LIMIT 1"
 
 
 @lru_cache(maxsize=None)
@@ -185,8 +186,13 @@ class _Tables:
         pass
 
     async def has_pending(self, bot: str, session_id: str, user_id: str) -> bool:
-        """A cheap read, done for every turn, before ``take_pending`` writes anything."""
+        """A cheap read before ``take_pending`` writes anything (turns ask only while
+        ``channels.PendingHints`` says the bot may have messages)."""
         return bool(await self._read(_HAS_PENDING, (bot, session_id, user_id)))
+
+    async def any_pending(self, bot: str) -> bool:
+        """Whether any message waits for any session of ``bot``."""
+        return bool(await self._read(_ANY_PENDING, (bot,)))
 
     async def take_pending(self, bot: str, session_id: str, user_id: str) -> list[str]:
         """Remove and return, oldest first, the messages waiting for this session (or its

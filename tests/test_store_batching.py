@@ -12,8 +12,18 @@ import pytest
 from botbasic.server.store.base import SessionRecord
 from botbasic.server.store.common import TurnConflict
 from botbasic.server.store.postgres import PostgresStore
-from botbasic.server.store.sqlite import SQLiteStore, SQLiteTurn
+from botbasic.server.store.sqlite import SQLiteStore, SQLiteTurn, _TurnCommits, _turn_commit
 from store_support import PG_URL, _pg_execute, items, run, with_search_path
+
+
+async def sessions_and_a_stale_one(store: SQLiteStore, count: int):
+    """``count`` new sessions, and one more that another process has since moved to
+    version 7 (the record returned is the stale version 0)."""
+    fresh = [await store.create_session("bot", f"u{n}") for n in range(count)]
+    stale = await store.create_session("bot", "stale")
+    await store._write(lambda conn: conn.execute(
+        "UPDATE sessions SET version = 7 WHERE id = ?", (stale.id,)))
+    return fresh, stale
 
 
 def test_sqlite_group_of_commits_fails_only_the_stale_turn(tmp_path):
@@ -21,11 +31,8 @@ def test_sqlite_group_of_commits_fails_only_the_stale_turn(tmp_path):
         store = SQLiteStore(tmp_path / "g.db")
         await store.open()
         try:
-            fresh = [await store.create_session("bot", f"u{n}") for n in range(5)]
-            stale = await store.create_session("bot", "stale")
+            fresh, stale = await sessions_and_a_stale_one(store, 5)
             outdated = SessionRecord(**{**vars(stale), "data": {"lost": True}})
-            await store._write(lambda conn: conn.execute(
-                "UPDATE sessions SET version = 7 WHERE id = ?", (stale.id,)))
 
             async def commit(record: SessionRecord, text: str):
                 turn = SQLiteTurn(store, record)
@@ -51,6 +58,46 @@ def test_sqlite_group_of_commits_fails_only_the_stale_turn(tmp_path):
     assert [record.version for record in stored] == [1, 1, 1, 1, 1, 7]
     assert [[item.content for item in h] for h in history] == [["t0"], ["t1"], ["t2"], ["t3"],
                                                                ["t4"], []]
+
+
+@pytest.mark.parametrize("json_batches", [True, False])
+def test_a_batch_of_turns_is_stored_exactly(tmp_path, json_batches):
+    """Both ways of writing a batch store the same rows (text with quotes, newlines,
+    NUL and non-ASCII characters, floats, NULLs), and a stale turn fails alone."""
+    texts_ = ['plain', 'quote " and \\ backslash', 'line\nbreak\x00nul', 'ação 🙂']
+
+    async def body():
+        store = SQLiteStore(tmp_path / "b.db")
+        await store.open()
+        try:
+            records, stale = await sessions_and_a_stale_one(store, 4)
+            group = _TurnCommits(json_batches=json_batches)
+
+            async def commit(record, text, message_id):
+                record.data = {"text": text, "x": 0.1 + 0.2}
+                record.execution = None if message_id is None else {"at": text}
+                await store._write(_turn_commit(record, 0, items(text), message_id,
+                                                {"text": text}), group)
+
+            results = await asyncio.gather(
+                *(commit(r, t, f"m{n}" if n % 2 else None)
+                  for n, (r, t) in enumerate(zip(records, texts_))),
+                commit(stale, "lost", "m9"), return_exceptions=True)
+            stored = [await store.get_session(r.id) for r in records]
+            history = [[i.content for i in await store.history(r.id)] for r in records]
+            replies = store._read("SELECT message_id, reply FROM replies ORDER BY message_id", ())
+            return results, stored, history, replies
+        finally:
+            await store.close()
+
+    results, stored, history, replies = run(body())
+    assert results[:4] == [None] * 4 and type(results[4]).__name__ == "TurnConflict"
+    assert [r.data for r in stored] == [{"text": t, "x": 0.1 + 0.2} for t in texts_]
+    assert [r.execution for r in stored] == [None, {"at": texts_[1]}, None, {"at": texts_[3]}]
+    assert [r.version for r in stored] == [1, 1, 1, 1]
+    assert history == [[t] for t in texts_]
+    assert replies == [("m1", '{"text":"quote \\" and \\\\ backslash"}'),
+                       ("m3", '{"text":"ação 🙂"}')]
 
 
 def test_postgres_turns_using_the_database_do_not_exhaust_the_pool():

@@ -50,6 +50,7 @@ class HistoryItem:
 
 class Turn(Protocol):
     session: SessionRecord
+    warm_hit: bool  # ``session`` is the caller's warm record (see ``SessionStore.turn``)
 
     async def reply_for(self, message_id: Optional[str]) -> Optional[dict]:
         """The reply stored for ``message_id`` by an earlier commit, else None."""
@@ -75,8 +76,15 @@ class SessionStore(Protocol):
     async def get_session(self, session_id: str) -> Optional[SessionRecord]:
         ...
 
-    def turn(self, session_id: str) -> AsyncContextManager[Turn]:
-        """Exclusive access to one session for one turn, across processes."""
+    def turn(self, session_id: str, *, message_id: Optional[str] = None,
+             warm: Optional[SessionRecord] = None) -> AsyncContextManager[Turn]:
+        """Exclusive access to one session for one turn, across processes.
+
+        ``message_id``: the reply stored for it is read with the session (``reply_for``
+        answers it without another query). ``warm``: the record of this session's last
+        commit, still held by the caller; when nothing was committed since (same
+        ``version``), the turn's ``session`` is that very object and ``warm_hit`` is True,
+        and the stored data are not read again."""
 
     async def history(self, session_id: str, limit: int = 100) -> list[HistoryItem]:
         """The last ``limit`` stored messages, oldest first."""

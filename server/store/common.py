@@ -75,6 +75,36 @@ def program_from_row(row: Sequence[Any]) -> dict:
     return {"hash": hash_, "bot": bot, "script": script, "file": file, "source": source}
 
 
+class StoreTurn:
+    """What the SQLite and PostgreSQL turns share (``base.Turn``): the session, whether it
+    is the caller's warm record, the reply read with it for one message id, and the checks
+    before a commit. Subclasses read other replies (``_stored_reply``) and commit."""
+
+    def __init__(self, session: SessionRecord, *, warm_hit: bool = False,
+                 message_id: Optional[str] = None, earlier: Optional[str] = None) -> None:
+        self.session = session
+        self.warm_hit = warm_hit
+        self._prefetched = (message_id, earlier)  # read in the turn's first statement
+        self.committed = False
+        self.finished = False
+
+    async def reply_for(self, message_id: Optional[str]) -> Optional[dict]:
+        if message_id is None:
+            return None
+        if message_id == self._prefetched[0]:
+            return load_json(self._prefetched[1])
+        return load_json(await self._stored_reply(message_id))
+
+    async def _stored_reply(self, message_id: str) -> Optional[str]:
+        raise NotImplementedError
+
+    def _check_commit(self, session: SessionRecord) -> None:
+        if self.committed or self.finished:
+            raise TurnFinished("a turn commits at most once, before it ends")
+        if session.id != self.session.id:
+            raise ValueError(f"turn of {self.session.id} cannot commit session {session.id}")
+
+
 class SessionLocks:
     """One FIFO ``asyncio.Lock`` per session, dropped when nobody holds or awaits it.
 

@@ -29,13 +29,19 @@ from typing import AsyncIterator, Optional
 import asyncpg
 
 from .base import HistoryItem, SessionRecord
-from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFound,
-                     TurnConflict, TurnFinished, dump_json, history_from_row, load_json,
+from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFound, StoreTurn,
+                     TurnConflict, dump_json, history_from_row,
                      new_session_id, program_from_row, session_from_row)
 from .memory import PostgresMemoryStore
 from .migrations import migrate_postgres
 
 _SELECT_SESSION = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
+# What a turn reads, in one statement, locking the session row: the session (or only its
+# version, when the caller still holds the record of its last commit) and the reply
+# stored for the message id.
+_EARLIER_REPLY = "(SELECT reply FROM replies WHERE session_id = $1 AND message_id = $2)"
+_SELECT_TURN = f"SELECT {SESSION_COLUMNS}, {_EARLIER_REPLY} FROM sessions WHERE id = $1 FOR UPDATE"
+_SELECT_TURN_VERSION = f"SELECT version, {_EARLIER_REPLY} FROM sessions WHERE id = $1 FOR UPDATE"
 # $1 session id; $2..$6 session fields; $7..$10 history columns as arrays; $11..$13 reply.
 _COMMIT_TURN = """
 WITH updated AS (
@@ -58,29 +64,21 @@ SELECT version FROM updated
 """
 
 
-class PostgresTurn:
+class PostgresTurn(StoreTurn):
     """One turn of one session: an open transaction holding the session row's lock."""
 
-    def __init__(self, conn, session: SessionRecord) -> None:
-        self.session = session
+    def __init__(self, conn, session: SessionRecord, **read) -> None:
+        super().__init__(session, **read)
         self._conn = conn
-        self.committed = False
-        self.finished = False
 
-    async def reply_for(self, message_id: Optional[str]) -> Optional[dict]:
-        if message_id is None:
-            return None
-        text = await self._conn.fetchval(
+    async def _stored_reply(self, message_id: str) -> Optional[str]:
+        return await self._conn.fetchval(
             "SELECT reply FROM replies WHERE session_id = $1 AND message_id = $2",
             self.session.id, message_id)
-        return load_json(text)
 
     async def commit(self, session: SessionRecord, history: list[HistoryItem],
                      message_id: Optional[str], reply: Optional[dict]) -> None:
-        if self.committed or self.finished:
-            raise TurnFinished("a turn commits at most once, before it ends")
-        if session.id != self.session.id:
-            raise ValueError(f"turn of {self.session.id} cannot commit session {session.id}")
+        self._check_commit(session)
         version = await self._conn.fetchval(
             _COMMIT_TURN, session.id, session.bot, session.user_id, dump_json(session.data),
             None if session.execution is None else dump_json(session.execution),
@@ -160,16 +158,15 @@ class PostgresStore:
     # -- turns
 
     @asynccontextmanager
-    async def turn(self, session_id: str) -> AsyncIterator[PostgresTurn]:
+    async def turn(self, session_id: str, *, message_id: Optional[str] = None,
+                   warm: Optional[SessionRecord] = None) -> AsyncIterator[PostgresTurn]:
+        """See ``base.SessionStore.turn``."""
         async with self._locks.hold(session_id), self._turn_slots:
             async with self._pool.acquire() as conn:
                 await conn.execute("BEGIN")
                 turn = None
                 try:
-                    row = await conn.fetchrow(_SELECT_SESSION + " FOR UPDATE", session_id)
-                    if row is None:
-                        raise SessionNotFound(session_id)
-                    turn = PostgresTurn(conn, session_from_row(row))
+                    turn = await _read_turn(conn, session_id, message_id, warm)
                     yield turn
                 finally:
                     if turn is not None:
@@ -193,6 +190,19 @@ class PostgresStore:
         row = await self._pool.fetchrow(
             "SELECT hash, bot, script, file, source FROM programs WHERE hash = $1", hash)
         return None if row is None else program_from_row(row)
+
+
+async def _read_turn(conn, session_id: str, message_id: Optional[str],
+                     warm: Optional[SessionRecord]) -> PostgresTurn:
+    if warm is not None:
+        row = await conn.fetchrow(_SELECT_TURN_VERSION, session_id, message_id)
+        if row is not None and row[0] == warm.version:  # nothing committed since: keep it
+            return PostgresTurn(conn, warm, warm_hit=True, message_id=message_id, earlier=row[1])
+    row = await conn.fetchrow(_SELECT_TURN, session_id, message_id)
+    if row is None:
+        raise SessionNotFound(session_id)
+    return PostgresTurn(conn, session_from_row(tuple(row)[:-1]), message_id=message_id,
+                        earlier=row[-1])
 
 
 async def _rollback(conn) -> None:

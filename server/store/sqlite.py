@@ -34,6 +34,7 @@ One turn per session at a time, also across processes sharing the file:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -42,15 +43,15 @@ import struct
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator, Optional
+from typing import AsyncIterator, NamedTuple, Optional
 
 from .base import HistoryItem, SessionRecord
-from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFound,
-                     TurnConflict, TurnFinished, dump_json, history_from_row, load_json,
+from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFound, StoreTurn,
+                     TurnConflict, dump_json, history_from_row,
                      new_session_id, program_from_row, session_from_row)
 from .memory import SQLiteMemoryStore
 from .migrations import migrate_sqlite
-from .sqlite_writer import SQLiteWriter, WriteFn
+from .sqlite_writer import SQLiteWriter, WriteGroup
 
 try:
     import fcntl
@@ -63,6 +64,7 @@ _SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
 _BUSY_TIMEOUT_S = 30.0  # how long a connection waits for another process's write lock
 _LOCK_POLL_FIRST_S = 0.001
 _LOCK_POLL_MAX_S = 0.05
+_CHECKPOINT_PAGES = 10_000
 
 
 # ---------------------------------------------------------------- cross-process locks
@@ -110,6 +112,7 @@ class _TurnFileLocks:
             fcntl.lockf(self._fd, operation, 1, offset, os.SEEK_SET)
 
 
+@functools.lru_cache(maxsize=4096)  # the sessions talking now ask again at every turn
 def _offset(session_id: str) -> int:
     digest = hashlib.blake2b(session_id.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 2  # below 2**62: a valid off_t
@@ -133,6 +136,10 @@ def _open_writer_connection(path: Path, synchronous: str) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
+        # Checkpoint every ~40 MB of log instead of SQLite's ~4 MB: a busy server rewrites
+        # the same pages (the sessions talking now) over and over, and a checkpoint copies
+        # each page once however often the log holds it.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
         migrate_sqlite(conn)
     except BaseException:
         conn.close()
@@ -141,6 +148,11 @@ def _open_writer_connection(path: Path, synchronous: str) -> sqlite3.Connection:
 
 
 _SELECT_SESSION = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+# What a turn reads, in one statement: the session (or only its version, when the caller
+# still holds the record of its last commit) and the reply stored for the message id.
+_EARLIER_REPLY = "(SELECT reply FROM replies WHERE session_id = :sid AND message_id = :mid)"
+_SELECT_TURN = f"SELECT {SESSION_COLUMNS}, {_EARLIER_REPLY} FROM sessions WHERE id = :sid"
+_SELECT_TURN_VERSION = f"SELECT version, {_EARLIER_REPLY} FROM sessions WHERE id = :sid"
 _UPDATE_SESSION = """UPDATE sessions SET bot = ?, user_id = ?, data = ?, execution = ?,
     start_done = ?, version = ? WHERE id = ? AND version = ?"""
 _INSERT_HISTORY = """INSERT INTO history (session_id, role, content, at, message_id)
@@ -150,10 +162,18 @@ _UPSERT_REPLY = """INSERT INTO replies (session_id, message_id, reply, created_a
     ON CONFLICT (session_id, message_id) DO UPDATE SET reply = excluded.reply"""
 
 
-def _commit_op(session: SessionRecord, read_version: int, history: list[HistoryItem],
-               message_id: Optional[str], reply: Optional[dict]) -> WriteFn:
-    """The whole turn as one write; JSON is encoded now, on the caller's thread, so the
+class _TurnCommit(NamedTuple):
+    """One turn's rows; JSON is encoded when it is built, on the caller's thread, so the
     record is captured as it is at ``commit`` time."""
+
+    session_id: str
+    session_row: tuple
+    history_rows: list
+    reply_row: Optional[tuple]
+
+
+def _turn_commit(session: SessionRecord, read_version: int, history: list[HistoryItem],
+                 message_id: Optional[str], reply: Optional[dict]) -> _TurnCommit:
     session_row = (session.bot, session.user_id, dump_json(session.data),
                    None if session.execution is None else dump_json(session.execution),
                    int(session.start_done), read_version + 1, session.id, read_version)
@@ -162,46 +182,94 @@ def _commit_op(session: SessionRecord, read_version: int, history: list[HistoryI
     reply_row = None
     if message_id is not None and reply is not None:
         reply_row = (session.id, message_id, dump_json(reply), time.time())
+    return _TurnCommit(session.id, session_row, history_rows, reply_row)
 
-    def commit(conn: sqlite3.Connection) -> None:
-        if conn.execute(_UPDATE_SESSION, session_row).rowcount != 1:
-            raise TurnConflict(f"session {session.id} changed since this turn read it")
-        if history_rows:
-            conn.executemany(_INSERT_HISTORY, history_rows)
-        if reply_row is not None:
-            conn.execute(_UPSERT_REPLY, reply_row)
-    return commit
+
+def _field(n: int) -> str:
+    return f"j.value ->> {n}"
+
+
+# A batch's rows go in as one JSON array per table, so the writer thread runs three
+# statements per batch rather than one per row: each statement (and each row of an
+# ``executemany``) takes the interpreter lock again, which the event loop holds most of
+# the time. Needs SQLite 3.38 (``->>``); older libraries use ``executemany``.
+_UPDATE_SESSIONS = f"""UPDATE sessions SET bot = {_field(0)}, user_id = {_field(1)},
+    data = {_field(2)}, execution = {_field(3)}, start_done = {_field(4)}, version = {_field(5)}
+    FROM json_each(?) AS j WHERE sessions.id = {_field(6)} AND sessions.version = {_field(7)}"""
+_INSERT_HISTORIES = f"""INSERT INTO history (session_id, role, content, at, message_id)
+    SELECT {_field(0)}, {_field(1)}, {_field(2)}, {_field(3)}, {_field(4)}
+    FROM json_each(?) AS j ORDER BY j.key"""
+_UPSERT_REPLIES = f"""INSERT INTO replies (session_id, message_id, reply, created_at)
+    SELECT {_field(0)}, {_field(1)}, {_field(2)}, {_field(3)} FROM json_each(?) AS j
+    WHERE true ON CONFLICT (session_id, message_id) DO UPDATE SET reply = excluded.reply"""
+_JSON_BATCHES = sqlite3.sqlite_version_info >= (3, 38)
+
+
+class _TurnCommits:
+    """The writer's group of turn commits: a whole batch of turns in three statements."""
+
+    def __init__(self, json_batches: bool = _JSON_BATCHES) -> None:
+        self._apply = self._apply_json if json_batches else self._apply_rows
+
+    def apply_all(self, conn: sqlite3.Connection, items: list[_TurnCommit]) -> None:
+        history = [row for item in items for row in item.history_rows]
+        replies = [item.reply_row for item in items if item.reply_row is not None]
+        self._apply(conn, [item.session_row for item in items], history, replies)
+
+    @staticmethod
+    def _apply_json(conn: sqlite3.Connection, sessions: list, history: list,
+                    replies: list) -> None:
+        if conn.execute(_UPDATE_SESSIONS, (dump_json(sessions),)).rowcount != len(sessions):
+            raise TurnConflict("a session changed since its turn read it")
+        if history:
+            conn.execute(_INSERT_HISTORIES, (dump_json(history),))
+        if replies:
+            conn.execute(_UPSERT_REPLIES, (dump_json(replies),))
+
+    @staticmethod
+    def _apply_rows(conn: sqlite3.Connection, sessions: list, history: list,
+                    replies: list) -> None:
+        if conn.executemany(_UPDATE_SESSION, sessions).rowcount != len(sessions):
+            raise TurnConflict("a session changed since its turn read it")
+        if history:
+            conn.executemany(_INSERT_HISTORY, history)
+        if replies:
+            conn.executemany(_UPSERT_REPLY, replies)
+
+    def apply_one(self, conn: sqlite3.Connection, item: _TurnCommit) -> None:
+        if conn.execute(_UPDATE_SESSION, item.session_row).rowcount != 1:
+            raise TurnConflict(f"session {item.session_id} changed since this turn read it")
+        if item.history_rows:
+            conn.executemany(_INSERT_HISTORY, item.history_rows)
+        if item.reply_row is not None:
+            conn.execute(_UPSERT_REPLY, item.reply_row)
+
+
+_TURN_COMMITS = _TurnCommits()
 
 
 # ---------------------------------------------------------------- the store
 
 
-class SQLiteTurn:
+class SQLiteTurn(StoreTurn):
     """One turn of one session on the SQLite store (see ``base.Turn``)."""
 
-    def __init__(self, store: "SQLiteStore", session: SessionRecord) -> None:
-        self.session = session
+    def __init__(self, store: "SQLiteStore", session: SessionRecord, **read) -> None:
+        super().__init__(session, **read)
         self._store = store
         self._read_version = session.version
-        self.committed = False
-        self.finished = False
 
-    async def reply_for(self, message_id: Optional[str]) -> Optional[dict]:
-        if message_id is None:
-            return None
+    async def _stored_reply(self, message_id: str) -> Optional[str]:
         rows = self._store._read(
             "SELECT reply FROM replies WHERE session_id = ? AND message_id = ?",
             (self.session.id, message_id))
-        return load_json(rows[0][0]) if rows else None
+        return rows[0][0] if rows else None
 
     async def commit(self, session: SessionRecord, history: list[HistoryItem],
                      message_id: Optional[str], reply: Optional[dict]) -> None:
-        if self.committed or self.finished:
-            raise TurnFinished("a turn commits at most once, before it ends")
-        if session.id != self.session.id:
-            raise ValueError(f"turn of {self.session.id} cannot commit session {session.id}")
-        await self._store._write(
-            _commit_op(session, self._read_version, history, message_id, reply))
+        self._check_commit(session)
+        commit = _turn_commit(session, self._read_version, history, message_id, reply)
+        await self._store._write(commit, _TURN_COMMITS)
         self.committed = True
         session.version = self._read_version + 1
         self.session = session
@@ -294,15 +362,14 @@ class SQLiteStore:
     # -- turns
 
     @asynccontextmanager
-    async def turn(self, session_id: str) -> AsyncIterator[SQLiteTurn]:
+    async def turn(self, session_id: str, *, message_id: Optional[str] = None,
+                   warm: Optional[SessionRecord] = None) -> AsyncIterator[SQLiteTurn]:
+        """See ``base.SessionStore.turn``."""
         async with self._locks.hold(session_id):
             await self._lock_across_processes(session_id)
             try:
                 # Read after locking: every earlier turn of the session has committed.
-                record = await self.get_session(session_id)
-                if record is None:
-                    raise SessionNotFound(session_id)
-                turn = SQLiteTurn(self, record)
+                turn = self._read_turn(session_id, message_id, warm)
                 try:
                     yield turn
                 finally:
@@ -310,6 +377,20 @@ class SQLiteStore:
             finally:
                 if self._file_locks is not None:
                     self._file_locks.unlock(session_id)
+
+    def _read_turn(self, session_id: str, message_id: Optional[str],
+                   warm: Optional[SessionRecord]) -> SQLiteTurn:
+        params = {"sid": session_id, "mid": message_id}
+        if warm is not None:
+            rows = self._read(_SELECT_TURN_VERSION, params)
+            if rows and rows[0][0] == warm.version:  # nothing committed since: keep it
+                return SQLiteTurn(self, warm, warm_hit=True, message_id=message_id,
+                                  earlier=rows[0][1])
+        rows = self._read(_SELECT_TURN, params)
+        if not rows:
+            raise SessionNotFound(session_id)
+        return SQLiteTurn(self, session_from_row(rows[0][:-1]), message_id=message_id,
+                          earlier=rows[0][-1])
 
     async def _lock_across_processes(self, session_id: str) -> None:
         """Wait until no other process (or store) runs a turn of the session. Contention
@@ -339,12 +420,12 @@ class SQLiteStore:
 
     # -- plumbing
 
-    def _read(self, sql: str, params: tuple) -> list:
+    def _read(self, sql: str, params) -> list:
         if self._reader is None:
             raise RuntimeError("the store is not open")
         return self._reader.execute(sql, params).fetchall()
 
-    def _write(self, fn: WriteFn) -> asyncio.Future:
+    def _write(self, fn, group: Optional[WriteGroup] = None) -> asyncio.Future:
         if self._writer is None:
             raise RuntimeError("the store is not open")
-        return self._writer.submit(fn)
+        return self._writer.submit(fn, group)

@@ -427,6 +427,8 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured turns per client")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every configuration this many times (interleaved)")
+    parser.add_argument("--only", choices=["sqlite", "postgres"],
+                        help="measure the bare server and this configuration only")
     parser.add_argument("--profile", metavar="FILE",
                         help="run the SQLite server under cProfile, write its stats to FILE")
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
@@ -455,6 +457,8 @@ def main(argv=None) -> int:
         write_echo_bot(root / "bots")
         for number in range(args.rounds):
             for key in order:
+                if args.only and key not in ("bare", args.only):
+                    continue
                 label = labels[key]
                 if key == "postgres" and pg_unusable is not None:
                     if number == 0:

@@ -60,8 +60,8 @@ def test_sqlite_group_of_commits_fails_only_the_stale_turn(tmp_path):
                                                                ["t4"], []]
 
 
-@pytest.mark.parametrize("json_batches", [True, False])
-def test_a_batch_of_turns_is_stored_exactly(tmp_path, json_batches):
+@pytest.mark.parametrize("multi_row", [True, False])
+def test_a_batch_of_turns_is_stored_exactly(tmp_path, multi_row):
     """Both ways of writing a batch store the same rows (text with quotes, newlines,
     NUL and non-ASCII characters, floats, NULLs), and a stale turn fails alone."""
     texts_ = ['plain', 'quote " and \\ backslash', 'line\nbreak\x00nul', 'ação 🙂']
@@ -71,7 +71,7 @@ def test_a_batch_of_turns_is_stored_exactly(tmp_path, json_batches):
         await store.open()
         try:
             records, stale = await sessions_and_a_stale_one(store, 4)
-            group = _TurnCommits(json_batches=json_batches)
+            group = _TurnCommits(multi_row=multi_row)
 
             async def commit(record, text, message_id):
                 record.data = {"text": text, "x": 0.1 + 0.2}

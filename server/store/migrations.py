@@ -111,6 +111,19 @@ MIGRATIONS: tuple[Migration, ...] = (
                 saved_at double precision NOT NULL)""",
         ),
     ),
+    Migration(
+        2, "turn_requests: processes asking for a session lock another one keeps",
+        sqlite=(
+            """CREATE TABLE turn_requests (
+                session_id text PRIMARY KEY,
+                requested_at real NOT NULL)""",
+        ),
+        postgres=(
+            """CREATE TABLE turn_requests (
+                session_id text PRIMARY KEY,
+                requested_at double precision NOT NULL)""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -22,10 +22,11 @@ One turn per session at a time, also across processes sharing the file:
 
 1. inside the process, ``common.SessionLocks`` (FIFO: messages keep their order);
 2. across processes, an OS byte-range lock on the side file ``<database>-turns``, at an
-   offset given by a hash of the session id (``_TurnFileLocks``). It costs one system call
-   and no database write, and the kernel drops it when a process dies, so a crash never
-   leaves a session blocked. On Linux it is an open-file-description lock, which also
-   excludes two stores of one process; elsewhere a POSIX record lock (per process);
+   offset given by a hash of the session id (``sqlite_leases.TurnFileLocks``). It costs no
+   database write, and the kernel drops it when a process dies, so a crash never leaves a
+   session blocked. The store keeps the lock after a turn, until another process asks for
+   it (``sqlite_leases``): the next turn then needs neither a system call nor a read to
+   know that its warm session is current;
 3. a database-level version check: ``commit`` updates the session only if its ``version``
    is still the one the turn read, in the same transaction as the history and the reply,
    so a turn that was not exclusive after all (no lock support, e.g. on Windows or a
@@ -35,11 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import logging
-import os
 import sqlite3
-import struct
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,79 +49,27 @@ from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFou
                      new_session_id, program_from_row, session_from_row)
 from .memory import SQLiteMemoryStore
 from .migrations import migrate_sqlite
+from .sqlite_leases import (REQUEST_POLL_S, REQUEST_TTL_S, YIELD_PAUSE_S, Lease,
+                            SeenMessageIds, TurnFileLocks, TurnLeases)
 from .sqlite_writer import SQLiteWriter, WriteGroup
-
-try:
-    import fcntl
-except ImportError:  # Windows: turns are exclusive per process, guarded by versions
-    fcntl = None
 
 log = logging.getLogger("botbasic.store")
 
 _SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
 _BUSY_TIMEOUT_S = 30.0  # how long a connection waits for another process's write lock
 _LOCK_POLL_FIRST_S = 0.001
-_LOCK_POLL_MAX_S = 0.05
+_LOCK_POLL_MAX_S = 0.01  # holders give a lock back within REQUEST_POLL_S of a request
+_REQUEST_RENEW_S = 0.5  # a waiting turn renews its request this often
 _CHECKPOINT_PAGES = 10_000
-
-
-# ---------------------------------------------------------------- cross-process locks
-
-
-class _TurnFileLocks:
-    """One exclusive byte-range lock per session on a side file, taken without blocking.
-
-    The byte is at a 62-bit hash of the session id (locks beyond the end of a file are
-    allowed, the file stays empty), so two sessions share a lock only by a hash collision.
-    """
-
-    # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid, padding.
-    _FLOCK = "hhqqi4x"
-
-    def __init__(self, path: Path) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if fcntl else None
-        self._ofd = fcntl is not None and hasattr(fcntl, "F_OFD_SETLK")
-
-    def try_lock(self, session_id: str) -> bool:
-        """Take the session's lock if no other holder has it; False when busy."""
-        if self._fd is None:
-            return True
-        try:
-            self._set(fcntl.F_WRLCK, _offset(session_id))
-        except (BlockingIOError, PermissionError):  # EAGAIN / EACCES: held elsewhere
-            return False
-        return True
-
-    def unlock(self, session_id: str) -> None:
-        if self._fd is not None:
-            self._set(fcntl.F_UNLCK, _offset(session_id))
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # releases every lock still held through it
-            self._fd = None
-
-    def _set(self, kind: int, offset: int) -> None:
-        if self._ofd:
-            request = struct.pack(self._FLOCK, kind, os.SEEK_SET, offset, 1, 0)
-            fcntl.fcntl(self._fd, fcntl.F_OFD_SETLK, request)
-        else:
-            operation = fcntl.LOCK_UN if kind == fcntl.F_UNLCK else fcntl.LOCK_EX | fcntl.LOCK_NB
-            fcntl.lockf(self._fd, operation, 1, offset, os.SEEK_SET)
-
-
-@functools.lru_cache(maxsize=4096)  # the sessions talking now ask again at every turn
-def _offset(session_id: str) -> int:
-    digest = hashlib.blake2b(session_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 2  # below 2**62: a valid off_t
 
 
 # ---------------------------------------------------------------- connections and writes
 
 
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    # Room for the multi-row statements of every batch size (three tables, up to 256 rows).
     conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
-                           check_same_thread=False)
+                           check_same_thread=False, cached_statements=1024)
     if readonly:
         conn.execute("PRAGMA query_only = 1")
     return conn
@@ -185,31 +131,69 @@ def _turn_commit(session: SessionRecord, read_version: int, history: list[Histor
     return _TurnCommit(session.id, session_row, history_rows, reply_row)
 
 
-def _field(n: int) -> str:
-    return f"j.value ->> {n}"
-
-
-# A batch's rows go in as one JSON array per table, so the writer thread runs three
-# statements per batch rather than one per row: each statement (and each row of an
+# A batch's rows go in as one multi-row statement per table, so the writer thread runs
+# three statements per batch rather than one per row: each statement (and each row of an
 # ``executemany``) takes the interpreter lock again, which the event loop holds most of
-# the time. Needs SQLite 3.38 (``->>``); older libraries use ``executemany``.
-_UPDATE_SESSIONS = f"""UPDATE sessions SET bot = {_field(0)}, user_id = {_field(1)},
-    data = {_field(2)}, execution = {_field(3)}, start_done = {_field(4)}, version = {_field(5)}
-    FROM json_each(?) AS j WHERE sessions.id = {_field(6)} AND sessions.version = {_field(7)}"""
-_INSERT_HISTORIES = f"""INSERT INTO history (session_id, role, content, at, message_id)
-    SELECT {_field(0)}, {_field(1)}, {_field(2)}, {_field(3)}, {_field(4)}
-    FROM json_each(?) AS j ORDER BY j.key"""
-_UPSERT_REPLIES = f"""INSERT INTO replies (session_id, message_id, reply, created_at)
-    SELECT {_field(0)}, {_field(1)}, {_field(2)}, {_field(3)} FROM json_each(?) AS j
-    WHERE true ON CONFLICT (session_id, message_id) DO UPDATE SET reply = excluded.reply"""
-_JSON_BATCHES = sqlite3.sqlite_version_info >= (3, 38)
+# the time. The values are bound as they are (no JSON to build and parse again).
+# ``UPDATE ... FROM`` needs SQLite 3.33; older libraries use ``executemany``.
+_ROWS_PER_STATEMENT = 256  # 8 columns x 256 rows stays far below SQLite's 32,766 variables
+
+
+@functools.lru_cache(maxsize=None)
+def _values(columns: int, rows: int) -> str:
+    row = "(" + ", ".join(["?"] * columns) + ")"
+    return ", ".join([row] * rows)
+
+
+def _update_sessions_sql(rows: int) -> str:
+    # Not "WITH v AS (VALUES ...) UPDATE": Python's sqlite3 (before 3.12) reports no
+    # rowcount for a statement that does not start with the DML keyword.
+    return ("UPDATE sessions SET bot = v.column1, user_id = v.column2, data = v.column3, "
+            "execution = v.column4, start_done = v.column5, version = v.column6 "
+            f"FROM (VALUES {_values(8, rows)}) AS v "
+            "WHERE sessions.id = v.column7 AND sessions.version = v.column8")
+
+
+def _insert_history_sql(rows: int) -> str:
+    return ("INSERT INTO history (session_id, role, content, at, message_id) "
+            f"VALUES {_values(5, rows)}")
+
+
+def _upsert_replies_sql(rows: int) -> str:
+    return ("INSERT INTO replies (session_id, message_id, reply, created_at) "
+            f"VALUES {_values(4, rows)} "
+            "ON CONFLICT (session_id, message_id) DO UPDATE SET reply = excluded.reply")
+
+
+def _many_rows(conn: sqlite3.Connection, sql_for, rows: list) -> int:
+    """Run ``sql_for(n)`` over ``rows``, up to ``_ROWS_PER_STATEMENT`` per statement;
+    the number of rows changed."""
+    changed = 0
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start:start + _ROWS_PER_STATEMENT]
+        changed += conn.execute(sql_for(len(chunk)), [v for row in chunk for v in row]).rowcount
+    return changed
+
+
+_MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33)
+_SELECT_REQUESTS = "SELECT session_id FROM turn_requests WHERE requested_at > ?"
+
+
+def _ask_for_turn(session_id: str, at: float, conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO turn_requests (session_id, requested_at) VALUES (?, ?) "
+                 "ON CONFLICT (session_id) DO UPDATE SET requested_at = excluded.requested_at",
+                 (session_id, at))
+
+
+def _withdraw_request(session_id: str, conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM turn_requests WHERE session_id = ?", (session_id,))
 
 
 class _TurnCommits:
     """The writer's group of turn commits: a whole batch of turns in three statements."""
 
-    def __init__(self, json_batches: bool = _JSON_BATCHES) -> None:
-        self._apply = self._apply_json if json_batches else self._apply_rows
+    def __init__(self, multi_row: bool = _MULTI_ROW) -> None:
+        self._apply = self._apply_multi_row if multi_row else self._apply_rows
 
     def apply_all(self, conn: sqlite3.Connection, items: list[_TurnCommit]) -> None:
         history = [row for item in items for row in item.history_rows]
@@ -217,14 +201,14 @@ class _TurnCommits:
         self._apply(conn, [item.session_row for item in items], history, replies)
 
     @staticmethod
-    def _apply_json(conn: sqlite3.Connection, sessions: list, history: list,
-                    replies: list) -> None:
-        if conn.execute(_UPDATE_SESSIONS, (dump_json(sessions),)).rowcount != len(sessions):
+    def _apply_multi_row(conn: sqlite3.Connection, sessions: list, history: list,
+                         replies: list) -> None:
+        if _many_rows(conn, _update_sessions_sql, sessions) != len(sessions):
             raise TurnConflict("a session changed since its turn read it")
         if history:
-            conn.execute(_INSERT_HISTORIES, (dump_json(history),))
+            _many_rows(conn, _insert_history_sql, history)
         if replies:
-            conn.execute(_UPSERT_REPLIES, (dump_json(replies),))
+            _many_rows(conn, _upsert_replies_sql, replies)
 
     @staticmethod
     def _apply_rows(conn: sqlite3.Connection, sessions: list, history: list,
@@ -252,12 +236,15 @@ _TURN_COMMITS = _TurnCommits()
 
 
 class SQLiteTurn(StoreTurn):
-    """One turn of one session on the SQLite store (see ``base.Turn``)."""
+    """One turn of one session on the SQLite store (see ``base.Turn``); ``lease`` is what
+    the store keeps of the session between turns (see ``sqlite_leases``)."""
 
-    def __init__(self, store: "SQLiteStore", session: SessionRecord, **read) -> None:
+    def __init__(self, store: "SQLiteStore", session: SessionRecord,
+                 lease: Optional[Lease] = None, **read) -> None:
         super().__init__(session, **read)
         self._store = store
         self._read_version = session.version
+        self.lease = lease if lease is not None else Lease(session.version)
 
     async def _stored_reply(self, message_id: str) -> Optional[str]:
         rows = self._store._read(
@@ -271,7 +258,9 @@ class SQLiteTurn(StoreTurn):
         commit = _turn_commit(session, self._read_version, history, message_id, reply)
         await self._store._write(commit, _TURN_COMMITS)
         self.committed = True
-        session.version = self._read_version + 1
+        session.version = self.lease.version = self._read_version + 1
+        if commit.reply_row is not None:
+            self.lease.seen.add(message_id)
         self.session = session
 
 
@@ -288,7 +277,8 @@ class SQLiteStore:
         self.path = Path(path)
         self.synchronous = synchronous.upper()
         self._locks = SessionLocks()
-        self._file_locks: Optional[_TurnFileLocks] = None
+        self._leases: Optional[TurnLeases] = None
+        self._poller: Optional[asyncio.Task] = None
         self._writer: Optional[SQLiteWriter] = None
         self._reader: Optional[sqlite3.Connection] = None
         self._memory: Optional[SQLiteMemoryStore] = None
@@ -301,13 +291,18 @@ class SQLiteStore:
         self._writer.start()
         try:
             self._reader = _connect(self.path, readonly=True)
-            self._file_locks = _TurnFileLocks(self.path.with_name(self.path.name + "-turns"))
+            locks = TurnFileLocks(self.path.with_name(self.path.name + "-turns"))
+            self._leases = TurnLeases(locks)
         except BaseException:
             await self.close()
             raise
         self._memory = SQLiteMemoryStore(self._read, self._write)
+        self._poller = asyncio.create_task(self._answer_requests(), name="sqlite-turn-requests")
 
     async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.hand_over_now()  # writes of this loop iteration go before the stop
@@ -315,9 +310,9 @@ class SQLiteStore:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        if self._file_locks is not None:
-            self._file_locks.close()
-            self._file_locks = None
+        if self._leases is not None:
+            self._leases.locks.close()  # gives back every lock this store holds
+            self._leases = None
 
     @property
     def memory(self) -> SQLiteMemoryStore:
@@ -366,40 +361,98 @@ class SQLiteStore:
                    warm: Optional[SessionRecord] = None) -> AsyncIterator[SQLiteTurn]:
         """See ``base.SessionStore.turn``."""
         async with self._locks.hold(session_id):
-            await self._lock_across_processes(session_id)
+            turn = await self._begin_turn(session_id, message_id, warm)
+            lease, keep = turn.lease, True
+            lease.busy = True
             try:
-                # Read after locking: every earlier turn of the session has committed.
-                turn = self._read_turn(session_id, message_id, warm)
-                try:
-                    yield turn
-                finally:
-                    turn.finished = True
+                yield turn
+            except BaseException:
+                keep = turn.committed  # e.g. after a conflict the next turn reads afresh
+                raise
             finally:
-                if self._file_locks is not None:
-                    self._file_locks.unlock(session_id)
+                turn.finished = True
+                self._end_turn(session_id, lease, keep)
+
+    async def _begin_turn(self, session_id: str, message_id: Optional[str],
+                          warm: Optional[SessionRecord]) -> SQLiteTurn:
+        """The session's lock (kept from an earlier turn, or taken now), then the turn."""
+        lease = self._leases.get(session_id)
+        if lease is not None and warm is not None and lease.version == warm.version:
+            # Nobody else can have committed while this store held the lock: no read.
+            if message_id is not None and lease.seen.may_contain(message_id):
+                message_id = None  # perhaps a retried delivery: reply_for reads the reply
+            return SQLiteTurn(self, warm, lease, warm_hit=True, message_id=message_id)
+        if lease is None:
+            await self._lock_across_processes(session_id)
+        try:
+            # Read after locking: every earlier turn of the session has committed.
+            return self._read_turn(session_id, message_id, warm, lease)
+        except BaseException:
+            self._leases.release(session_id)
+            raise
+
+    def _end_turn(self, session_id: str, lease: Lease, keep: bool) -> None:
+        lease.busy = False
+        if lease.wanted:
+            self._leases.give_back(session_id)
+        elif not (keep and self._leases.keep(session_id, lease)):
+            self._leases.release(session_id)
 
     def _read_turn(self, session_id: str, message_id: Optional[str],
-                   warm: Optional[SessionRecord]) -> SQLiteTurn:
+                   warm: Optional[SessionRecord], lease: Optional[Lease]) -> SQLiteTurn:
         params = {"sid": session_id, "mid": message_id}
         if warm is not None:
             rows = self._read(_SELECT_TURN_VERSION, params)
             if rows and rows[0][0] == warm.version:  # nothing committed since: keep it
-                return SQLiteTurn(self, warm, warm_hit=True, message_id=message_id,
+                lease = self._lease_at(session_id, warm.version, lease)
+                return SQLiteTurn(self, warm, lease, warm_hit=True, message_id=message_id,
                                   earlier=rows[0][1])
         rows = self._read(_SELECT_TURN, params)
         if not rows:
             raise SessionNotFound(session_id)
-        return SQLiteTurn(self, session_from_row(rows[0][:-1]), message_id=message_id,
-                          earlier=rows[0][-1])
+        session = session_from_row(rows[0][:-1])
+        lease = self._lease_at(session_id, session.version, lease)
+        return SQLiteTurn(self, session, lease, message_id=message_id, earlier=rows[0][-1])
+
+    def _lease_at(self, session_id: str, version: int, lease: Optional[Lease]) -> Lease:
+        """The lease of a session just read under its lock, at the version read."""
+        if lease is None:
+            rows = self._read("SELECT message_id FROM replies WHERE session_id = ?",
+                              (session_id,))
+            return Lease(version, SeenMessageIds(row[0] for row in rows))
+        lease.version = version
+        return lease
 
     async def _lock_across_processes(self, session_id: str) -> None:
-        """Wait until no other process (or store) runs a turn of the session. Contention
-        across processes is rare (one conversation's messages at once on two servers), so
-        polling with back-off is enough."""
-        delay = _LOCK_POLL_FIRST_S
-        while not self._file_locks.try_lock(session_id):
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _LOCK_POLL_MAX_S)
+        """Wait until no other process (or store) holds the session's lock, asking the
+        holder for it (``sqlite_leases``) when it is taken."""
+        leases = self._leases
+        if leases.recently_given(session_id):
+            await asyncio.sleep(YIELD_PAUSE_S)  # let the process we gave it to go first
+        delay, asked_at = _LOCK_POLL_FIRST_S, None
+        try:
+            while not leases.locks.try_lock(session_id):
+                if asked_at is None or time.monotonic() - asked_at > _REQUEST_RENEW_S:
+                    await self._write(functools.partial(_ask_for_turn, session_id, time.time()))
+                    asked_at = time.monotonic()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _LOCK_POLL_MAX_S)
+        finally:
+            if asked_at is not None:
+                await self._write(functools.partial(_withdraw_request, session_id))
+
+    async def _answer_requests(self) -> None:
+        """Give back the locks other processes ask for (runs while the store is open)."""
+        while True:
+            await asyncio.sleep(REQUEST_POLL_S)
+            if not self._leases:
+                continue
+            try:
+                rows = self._read(_SELECT_REQUESTS, (time.time() - REQUEST_TTL_S,))
+            except sqlite3.Error as error:  # e.g. a busy disk: try again at the next poll
+                log.warning("could not read turn requests: %s", error)
+                continue
+            self._leases.requested(row[0] for row in rows)
 
     # -- compiled programs
 

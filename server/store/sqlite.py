@@ -86,6 +86,9 @@ def _open_writer_connection(path: Path, synchronous: str) -> sqlite3.Connection:
         # the same pages (the sessions talking now) over and over, and a checkpoint copies
         # each page once however often the log holds it.
         conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
+        # A multi-row statement inside a savepoint keeps a statement journal; in a file
+        # it was created and deleted for every batch.
+        conn.execute("PRAGMA temp_store = MEMORY")
         migrate_sqlite(conn)
     except BaseException:
         conn.close()

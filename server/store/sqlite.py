@@ -50,7 +50,7 @@ from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFou
 from .memory import SQLiteMemoryStore
 from .migrations import migrate_sqlite
 from .sqlite_leases import (REQUEST_POLL_S, REQUEST_TTL_S, YIELD_PAUSE_S, Lease,
-                            SeenMessageIds, TurnFileLocks, TurnLeases)
+                            RequestSignal, SeenMessageIds, TurnFileLocks, TurnLeases)
 from .sqlite_writer import SQLiteWriter, WriteGroup
 
 log = logging.getLogger("botbasic.store")
@@ -281,6 +281,7 @@ class SQLiteStore:
         self.synchronous = synchronous.upper()
         self._locks = SessionLocks()
         self._leases: Optional[TurnLeases] = None
+        self._requests = RequestSignal(self.path.with_name(self.path.name + "-requests"))
         self._poller: Optional[asyncio.Task] = None
         self._writer: Optional[SQLiteWriter] = None
         self._reader: Optional[sqlite3.Connection] = None
@@ -437,6 +438,7 @@ class SQLiteStore:
             while not leases.locks.try_lock(session_id):
                 if asked_at is None or time.monotonic() - asked_at > _REQUEST_RENEW_S:
                     await self._write(functools.partial(_ask_for_turn, session_id, time.time()))
+                    self._requests.raise_signal()
                     asked_at = time.monotonic()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _LOCK_POLL_MAX_S)
@@ -448,7 +450,7 @@ class SQLiteStore:
         """Give back the locks other processes ask for (runs while the store is open)."""
         while True:
             await asyncio.sleep(REQUEST_POLL_S)
-            if not self._leases:
+            if not self._leases or not self._requests.due():
                 continue
             try:
                 rows = self._read(_SELECT_REQUESTS, (time.time() - REQUEST_TTL_S,))

@@ -10,10 +10,13 @@ session's version (the one it committed) and the message ids it has answered
 (``SeenMessageIds``) without asking the database.
 
 Another process (or store) that wants a held session finds its lock taken. It records a
-request in the ``turn_requests`` table and polls the lock. Every holder reads that table
-every ``REQUEST_POLL_S`` and gives back what was asked for. A lock whose turn is running
-goes back when that turn ends. A process that dies loses its locks with it: the kernel
-drops them.
+request in the ``turn_requests`` table, touches the side file ``<database>-requests``
+(``RequestSignal``) and polls the lock. Every holder looks at that file's time every
+``REQUEST_POLL_S`` (a system call, no database read) and, when it changed, reads the table
+and gives back what was asked for; it reads the table at least every
+``REQUEST_FULL_CHECK_S`` too, in case a file system keeps coarse times. A lock whose turn
+is running goes back when that turn ends. A process that dies loses its locks with it:
+the kernel drops them.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ except ImportError:  # Windows: turns are exclusive per process, guarded by vers
 
 DEFAULT_CAPACITY = 5000  # sessions whose lock a store keeps (as many as it keeps warm)
 REQUEST_POLL_S = 0.025  # how often a holder looks for requests
+REQUEST_FULL_CHECK_S = 1.0  # how often it reads the requests whatever the file says
 REQUEST_TTL_S = 5.0  # a request not renewed for this long is ignored (its asker died)
 YIELD_PAUSE_S = 0.02  # after giving a lock back, wait before asking for it again
 
@@ -91,6 +95,32 @@ class TurnFileLocks:
 def _offset(session_id: str) -> int:
     digest = hashlib.blake2b(session_id.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 2  # below 2**62: a valid off_t
+
+
+class RequestSignal:
+    """A side file whose modification time says that a request was recorded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: Optional[int] = None
+        self._checked = 0.0
+
+    def raise_signal(self) -> None:
+        """Tell every holder to read the requests (after recording one)."""
+        self.path.touch()
+
+    def due(self) -> bool:
+        """Whether the requests need reading: the file changed since the last time this
+        said so, or ``REQUEST_FULL_CHECK_S`` passed."""
+        try:
+            stamp: Optional[int] = os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        now = time.monotonic()
+        if stamp == self._stamp and now - self._checked < REQUEST_FULL_CHECK_S:
+            return False
+        self._stamp, self._checked = stamp, now
+        return True
 
 
 class SeenMessageIds:

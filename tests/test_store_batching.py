@@ -60,10 +60,23 @@ def test_sqlite_group_of_commits_fails_only_the_stale_turn(tmp_path):
                                                                ["t4"], []]
 
 
-@pytest.mark.parametrize("multi_row", [True, False])
-def test_a_batch_of_turns_is_stored_exactly(tmp_path, multi_row):
-    """Both ways of writing a batch store the same rows (text with quotes, newlines,
-    NUL and non-ASCII characters, floats, NULLs), and a stale turn fails alone."""
+class _InOneTransaction(_TurnCommits):
+    """Turn commits without the one-statement way (the writer's usual transaction)."""
+
+    apply_alone = None
+
+
+_WAYS = {"one statement": lambda: _TurnCommits(),
+         "multi-row statements": lambda: _InOneTransaction(multi_row=True),
+         "row by row": lambda: _InOneTransaction(multi_row=False)}
+
+
+@pytest.mark.parametrize("way", list(_WAYS))
+@pytest.mark.parametrize("with_stale", [False, True])
+def test_a_batch_of_turns_is_stored_exactly(tmp_path, way, with_stale):
+    """Every way of writing a batch stores the same rows (text with quotes, newlines,
+    NUL and non-ASCII characters, floats, NULLs), and a stale turn fails alone (the
+    one-statement way then falls back to the others)."""
     texts_ = ['plain', 'quote " and \\ backslash', 'line\nbreak\x00nul', 'ação 🙂']
 
     async def body():
@@ -71,7 +84,8 @@ def test_a_batch_of_turns_is_stored_exactly(tmp_path, multi_row):
         await store.open()
         try:
             records, stale = await sessions_and_a_stale_one(store, 4)
-            group = _TurnCommits(multi_row=multi_row)
+            group = _WAYS[way]()
+            before = store.write_stats
 
             async def commit(record, text, message_id):
                 record.data = {"text": text, "x": 0.1 + 0.2}
@@ -79,19 +93,23 @@ def test_a_batch_of_turns_is_stored_exactly(tmp_path, multi_row):
                 await store._write(_turn_commit(record, 0, items(text), message_id,
                                                 {"text": text}), group)
 
+            stale_commit = [commit(stale, "lost", "m9")] if with_stale else []
             results = await asyncio.gather(
                 *(commit(r, t, f"m{n}" if n % 2 else None)
                   for n, (r, t) in enumerate(zip(records, texts_))),
-                commit(stale, "lost", "m9"), return_exceptions=True)
+                *stale_commit, return_exceptions=True)
+            transactions = store.write_stats[0] - before[0]
             stored = [await store.get_session(r.id) for r in records]
             history = [[i.content for i in await store.history(r.id)] for r in records]
             replies = store._read("SELECT message_id, reply FROM replies ORDER BY message_id", ())
-            return results, stored, history, replies
+            return results, transactions, stored, history, replies
         finally:
             await store.close()
 
-    results, stored, history, replies = run(body())
-    assert results[:4] == [None] * 4 and type(results[4]).__name__ == "TurnConflict"
+    results, transactions, stored, history, replies = run(body())
+    assert results[:4] == [None] * 4
+    assert [type(r).__name__ for r in results[4:]] == (["TurnConflict"] if with_stale else [])
+    assert transactions == 1
     assert [r.data for r in stored] == [{"text": t, "x": 0.1 + 0.2} for t in texts_]
     assert [r.execution for r in stored] == [None, {"at": texts_[1]}, None, {"at": texts_[3]}]
     assert [r.version for r in stored] == [1, 1, 1, 1]

@@ -90,6 +90,7 @@ def _open_writer_connection(path: Path, synchronous: str) -> sqlite3.Connection:
         # it was created and deleted for every batch.
         conn.execute("PRAGMA temp_store = MEMORY")
         migrate_sqlite(conn)
+        conn.executescript(_TURN_ROWS_SQL)
     except BaseException:
         conn.close()
         raise
@@ -179,6 +180,44 @@ def _many_rows(conn: sqlite3.Connection, sql_for, rows: list) -> int:
 
 
 _MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33)
+
+# A whole batch of turn commits as ONE statement (``_TurnCommits.apply_alone``): rows of
+# three kinds go into a view whose trigger writes them where they belong, 's' (a session,
+# checked against the version its turn read), 'h' (history) and 'r' (a reply). Temporary
+# objects: they exist on the writer's connection only, no migration.
+_TURN_ROWS_COLUMNS = 9
+_TURN_ROWS_SQL = """
+CREATE TEMP VIEW IF NOT EXISTS turn_rows AS SELECT NULL AS id, NULL AS kind, NULL AS c1,
+    NULL AS c2, NULL AS c3, NULL AS c4, NULL AS c5, NULL AS c6, NULL AS c7;
+CREATE TEMP TRIGGER IF NOT EXISTS turn_row INSTEAD OF INSERT ON turn_rows BEGIN
+    SELECT RAISE(ABORT, 'a session changed since its turn read it')
+        WHERE NEW.kind = 's' AND NOT EXISTS
+            (SELECT 1 FROM sessions WHERE id = NEW.id AND version = NEW.c7);
+    UPDATE sessions SET bot = NEW.c1, user_id = NEW.c2, data = NEW.c3, execution = NEW.c4,
+        start_done = NEW.c5, version = NEW.c6 WHERE NEW.kind = 's' AND id = NEW.id;
+    INSERT INTO history (session_id, role, content, at, message_id)
+        SELECT NEW.id, NEW.c1, NEW.c2, NEW.c3, NEW.c4 WHERE NEW.kind = 'h';
+    INSERT INTO replies (session_id, message_id, reply, created_at)
+        SELECT NEW.id, NEW.c1, NEW.c2, NEW.c3 WHERE NEW.kind = 'r'
+        ON CONFLICT (session_id, message_id) DO UPDATE SET reply = excluded.reply;
+END;
+"""
+_MAX_TURN_ROWS = 32766 // _TURN_ROWS_COLUMNS  # SQLite's bound on variables per statement
+
+
+def _turn_rows_sql(rows: int) -> str:
+    return f"INSERT INTO turn_rows VALUES {_values(_TURN_ROWS_COLUMNS, rows)}"
+
+
+def _turn_rows(item: "_TurnCommit") -> list[tuple]:
+    bot, user_id, data, execution, start_done, version, sid, read_version = item.session_row
+    rows = [(sid, "s", bot, user_id, data, execution, start_done, version, read_version)]
+    rows += [(sid, "h", role, content, at, message_id, None, None, None)
+             for _, role, content, at, message_id in item.history_rows]
+    if item.reply_row is not None:
+        _, message_id, reply, created_at = item.reply_row
+        rows.append((sid, "r", message_id, reply, created_at, None, None, None, None))
+    return rows
 _SELECT_REQUESTS = "SELECT session_id FROM turn_requests WHERE requested_at > ?"
 
 
@@ -197,6 +236,15 @@ class _TurnCommits:
 
     def __init__(self, multi_row: bool = _MULTI_ROW) -> None:
         self._apply = self._apply_multi_row if multi_row else self._apply_rows
+        self._multi_row = multi_row
+
+    def apply_alone(self, conn: sqlite3.Connection, items: list[_TurnCommit]) -> bool:
+        """The whole batch in one autocommitted statement (see ``sqlite_writer``)."""
+        rows = [row for item in items for row in _turn_rows(item)]
+        if not self._multi_row or len(rows) > _MAX_TURN_ROWS:
+            return False
+        conn.execute(_turn_rows_sql(len(rows)), [value for row in rows for value in row])
+        return True
 
     def apply_all(self, conn: sqlite3.Connection, items: list[_TurnCommit]) -> None:
         history = [row for item in items for row in item.history_rows]

@@ -39,7 +39,12 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 
 class WriteGroup(Protocol):
     """Writes applied together (see module doc); members are the items given to
-    ``submit(item, group)``. ``apply_all`` raises if any member cannot be applied."""
+    ``submit(item, group)``. ``apply_all`` raises if any member cannot be applied.
+
+    ``apply_alone`` (optional) applies a whole batch that holds nothing but members, as
+    ONE statement outside any transaction, so that SQLite commits it itself; it returns
+    False when it cannot (the batch is then applied the usual way) and raises, having
+    changed nothing, when a member cannot be applied."""
 
     def apply_all(self, conn: sqlite3.Connection, items: list) -> None: ...
 
@@ -136,6 +141,8 @@ class SQLiteWriter:
         When the transaction itself fails (the lock was not obtained in time, the disk is
         full ...), every operation of the batch fails with that error.
         """
+        if self._applied_alone(batch):
+            return [(future, loop, None, None) for _, future, loop, _ in batch]
         conn = self._conn
         groups: dict[Any, list] = {}
         try:
@@ -156,6 +163,26 @@ class SQLiteWriter:
         self.transactions += 1
         self.operations += len(batch)
         return outcomes
+
+    def _applied_alone(self, batch: list) -> bool:
+        """Apply a batch of one group's members with the group's ``apply_alone``: one
+        statement, which SQLite commits itself, so this thread takes the interpreter lock
+        back once for the whole batch instead of at each of BEGIN, SAVEPOINT, every
+        statement, RELEASE and COMMIT (each time waiting for the event loop to yield it).
+        False when the batch does not qualify or the statement failed (it changed nothing:
+        the usual way then finds out which member fails)."""
+        group = batch[0][3]
+        apply_alone = getattr(group, "apply_alone", None)
+        if apply_alone is None or any(member[3] is not group for member in batch):
+            return False
+        try:
+            if not apply_alone(self._conn, [fn for fn, _, _, _ in batch]):
+                return False
+        except Exception:
+            return False
+        self.transactions += 1
+        self.operations += len(batch)
+        return True
 
     def _apply_group(self, group: WriteGroup, members: list) -> list[tuple]:
         conn = self._conn

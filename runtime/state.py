@@ -180,16 +180,17 @@ class _Encoder:
         self.slots: dict[int, int] = {}
 
     def scan(self, root) -> None:
+        """Count how often each container is reached from ``root`` (a list or dict)."""
+        counts, alive = self.counts, self.alive
         stack = [root]
-        while stack:
+        while stack:  # only containers are pushed: a snapshot is taken at every HEAR
             value = stack.pop()
-            if not isinstance(value, (list, dict)):
-                continue
-            seen = self.counts.get(id(value), 0)
-            self.counts[id(value)] = seen + 1
+            seen = counts.get(id(value), 0)
+            counts[id(value)] = seen + 1
             if seen == 0:
-                self.alive.append(value)
-                stack.extend(value.values() if isinstance(value, dict) else value)
+                alive.append(value)
+                children = value.values() if isinstance(value, dict) else value
+                stack += [child for child in children if isinstance(child, (list, dict))]
 
     def encode(self, value):
         if not isinstance(value, (list, dict)):

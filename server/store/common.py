@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from .base import HistoryItem, SessionRecord
 
@@ -115,21 +114,45 @@ class SessionLocks:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    @asynccontextmanager
-    async def hold(self, session_id: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(session_id, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[session_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[session_id]
-            if users == 1:
-                del self._locks[session_id]
-            else:
-                self._locks[session_id] = (lock, users - 1)
+    def hold(self, session_id: str) -> "_HeldSession":
+        """``async with locks.hold(session_id):`` runs the block alone for that session.
+        (A class, not an async generator: it is entered for every turn.)"""
+        return _HeldSession(self._locks, session_id)
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class _HeldSession:
+    """The context of ``SessionLocks.hold``."""
+
+    __slots__ = ("_locks", "_session_id", "_lock")
+
+    def __init__(self, locks: dict, session_id: str) -> None:
+        self._locks = locks
+        self._session_id = session_id
+
+    async def __aenter__(self) -> None:
+        locks, session_id = self._locks, self._session_id
+        lock, users = locks.get(session_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        locks[session_id] = (lock, users + 1)
+        self._lock = lock
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._leave()
+            raise
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        locks, session_id = self._locks, self._session_id
+        lock, users = locks[session_id]
+        if users == 1:
+            del locks[session_id]
+        else:
+            locks[session_id] = (lock, users - 1)

@@ -39,9 +39,8 @@ import functools
 import logging
 import sqlite3
 import time
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 from .base import HistoryItem, SessionRecord
 from .common import (SESSION_COLUMNS, SessionExists, SessionLocks, SessionNotFound, StoreTurn,
@@ -408,22 +407,10 @@ class SQLiteStore:
 
     # -- turns
 
-    @asynccontextmanager
-    async def turn(self, session_id: str, *, message_id: Optional[str] = None,
-                   warm: Optional[SessionRecord] = None) -> AsyncIterator[SQLiteTurn]:
+    def turn(self, session_id: str, *, message_id: Optional[str] = None,
+             warm: Optional[SessionRecord] = None) -> "_TurnContext":
         """See ``base.SessionStore.turn``."""
-        async with self._locks.hold(session_id):
-            turn = await self._begin_turn(session_id, message_id, warm)
-            lease, keep = turn.lease, True
-            lease.busy = True
-            try:
-                yield turn
-            except BaseException:
-                keep = turn.committed  # e.g. after a conflict the next turn reads afresh
-                raise
-            finally:
-                turn.finished = True
-                self._end_turn(session_id, lease, keep)
+        return _TurnContext(self, session_id, message_id, warm)
 
     async def _begin_turn(self, session_id: str, message_id: Optional[str],
                           warm: Optional[SessionRecord]) -> SQLiteTurn:
@@ -535,3 +522,39 @@ class SQLiteStore:
         if self._writer is None:
             raise RuntimeError("the store is not open")
         return self._writer.submit(fn, group)
+
+
+class _TurnContext:
+    """``async with store.turn(...) as turn``: the session's locks, then the turn; when the
+    block ends, the lock is kept (or given back) and the session unlocked. A class, not an
+    async generator: it is entered for every turn."""
+
+    __slots__ = ("_store", "_session_id", "_message_id", "_warm", "_held", "_turn")
+
+    def __init__(self, store: SQLiteStore, session_id: str, message_id: Optional[str],
+                 warm: Optional[SessionRecord]) -> None:
+        self._store, self._session_id = store, session_id
+        self._message_id, self._warm = message_id, warm
+
+    async def __aenter__(self) -> SQLiteTurn:
+        store, session_id = self._store, self._session_id
+        held = self._held = store._locks.hold(session_id)
+        await held.__aenter__()
+        try:
+            turn = self._turn = await store._begin_turn(session_id, self._message_id, self._warm)
+        except BaseException as error:
+            await held.__aexit__(type(error), error, error.__traceback__)
+            raise
+        turn.lease.busy = True
+        return turn
+
+    async def __aexit__(self, exc_type, exc, tb) -> bool:
+        turn = self._turn
+        try:
+            turn.finished = True
+            # After a failed turn (e.g. a conflict) the next one reads the session afresh.
+            keep = exc_type is None or turn.committed
+            self._store._end_turn(self._session_id, turn.lease, keep)
+        finally:
+            await self._held.__aexit__(exc_type, exc, tb)
+        return False

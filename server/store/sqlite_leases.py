@@ -143,17 +143,19 @@ class SeenMessageIds:
 
     def add(self, message_id: str) -> None:
         bits = self._bits
-        for position in self._positions(message_id):
+        for position in _positions(message_id):
             bits[position >> 3] |= 1 << (position & 7)
 
     def may_contain(self, message_id: str) -> bool:
         bits = self._bits
-        return all(bits[p >> 3] >> (p & 7) & 1 for p in self._positions(message_id))
+        a, b, c = _positions(message_id)  # (no generator: asked at every warm turn)
+        return bool(bits[a >> 3] >> (a & 7) & bits[b >> 3] >> (b & 7) & bits[c >> 3] >> (c & 7)
+                    & 1)
 
-    @classmethod
-    def _positions(cls, message_id: str) -> tuple[int, int, int]:
-        h, mask = hash(message_id), cls._MASK
-        return h & mask, (h >> 14) & mask, (h >> 28) & mask
+
+def _positions(message_id: str) -> tuple[int, int, int]:
+    h, mask = hash(message_id), SeenMessageIds._MASK
+    return h & mask, (h >> 14) & mask, (h >> 28) & mask
 
 
 @dataclass(slots=True)

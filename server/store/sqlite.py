@@ -489,10 +489,10 @@ class SQLiteStore:
                 continue
             try:
                 rows = self._read(_SELECT_REQUESTS, (time.time() - REQUEST_TTL_S,))
-            except sqlite3.Error as error:  # e.g. a busy disk: try again at the next poll
-                log.warning("could not read turn requests: %s", error)
-                continue
-            self._leases.requested(row[0] for row in rows)
+                self._leases.requested(row[0] for row in rows)
+            except Exception:  # a busy disk, a failed unlock ...: look again next time
+                # (this task must survive: other processes wait for what it gives back)
+                log.exception("could not answer the requests for session locks")
 
     # -- compiled programs
 

@@ -15,6 +15,11 @@ The response (``webhook_response``):
 2. else ``result_<key>`` variables -> 200 ``{"<key>": value, ...}``;
 3. else 200 ``{"status": "ok"}``.
 
+A bot whose config sets ``webhook-secret`` accepts only requests that carry it, as
+``X-Webhook-Secret: <secret>`` or ``Authorization: Bearer <secret>``; others get 401 before
+the body is read or any script runs. Without it, webhooks are open (as in General Bots):
+an operator exposes them only where that is intended.
+
 An untrapped script error is 500 ``{"error": message}``; malformed JSON under a JSON
 content type is 400; a body over the bot's ``webhook-max-bytes`` (default 1 MiB) is 413;
 an unknown bot or webhook name is 404. The script is looked up on every request, so
@@ -22,6 +27,7 @@ webhooks follow hot reload: a new declaration works at once, a removed one is a 
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from dataclasses import dataclass, field
@@ -212,6 +218,9 @@ async def handle_webhook(request: web.Request) -> web.StreamResponse:
     if program is None:
         return _count(request, runtime.name, error_response(404, f"unknown webhook: {name}"))
     config = getattr(runtime.bot, "config", None)
+    if not _authorised(request, config):
+        return _count(request, runtime.name,
+                      error_response(401, "this webhook needs the bot's webhook secret"))
     limit = (config.get_int("webhook-max-bytes", DEFAULT_MAX_BYTES) if config is not None
              else DEFAULT_MAX_BYTES) or DEFAULT_MAX_BYTES
     try:
@@ -230,6 +239,18 @@ async def handle_webhook(request: web.Request) -> web.StreamResponse:
     log.info("webhook %s -> %s (%s)", webhook_name(name), reply.status, key,
              extra={"bot": runtime.name, "session": result.session_id})
     return _count(request, runtime.name, reply.to_response())
+
+
+def _authorised(request: web.Request, config) -> bool:
+    """Whether the request carries the bot's ``webhook-secret`` (always, when none is set)."""
+    secret = config.get("webhook-secret", "") if config is not None else ""
+    if not secret:
+        return True
+    given = request.headers.get("X-Webhook-Secret")
+    if given is None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        given = token.strip() if scheme.lower() == "bearer" else ""
+    return hmac.compare_digest(given.encode(), str(secret).encode())
 
 
 def _count(request: web.Request, bot: str, response: web.StreamResponse) -> web.StreamResponse:

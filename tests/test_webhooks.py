@@ -215,3 +215,22 @@ RETURN #{{status: 202, received: body.order}}
             run(scenario(database))
     else:
         run(scenario(None))
+
+
+def test_a_webhook_secret_is_required_when_the_bot_sets_one(tmp_path):
+    bots = tmp_path / "bots"
+    write_bot(bots, "locked", {"hook": 'WEBHOOK "hook"\nresult_ran = TRUE\n'},
+              {"webhook-secret": "s3cret"})
+
+    async def scenario():
+        async with running(settings_for("sqlite", tmp_path, bots)) as client:
+            answers = [await call(client, "hook", bot="locked", headers=headers)
+                       for headers in ({}, {"X-Webhook-Secret": "wrong"},
+                                       {"Authorization": "Basic s3cret"},
+                                       {"X-Webhook-Secret": "s3cret"},
+                                       {"Authorization": "Bearer s3cret"})]
+            return [(status, body) for status, _, body in answers]
+
+    refused = (401, {"error": "this webhook needs the bot's webhook secret"})
+    assert run(scenario()) == [refused, refused, refused,
+                               (200, {"ran": True}), (200, {"ran": True})]

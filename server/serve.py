@@ -10,7 +10,6 @@ import asyncio
 import gc
 import logging
 import signal
-import sys
 
 from aiohttp import web
 
@@ -21,17 +20,11 @@ from .logs import configure_logging
 
 log = logging.getLogger("botbasic.server")
 
-SWITCH_INTERVAL_S = 0.0001  # see run_server
 
 
 def run_server(settings: ServerSettings) -> int:
     """Serve until interrupted; exit status 0, or 1 when the server cannot start."""
     configure_logging()
-    # The SQLite writer thread needs the interpreter lock for a moment between its
-    # statements; by default it waits up to 5 ms for the busy event loop to yield it,
-    # several times per batch, which stretched every group commit. 0.1 ms keeps batches
-    # short (benchmarks/chat_throughput.py: about +12 % turns/s) at no visible cost.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         asyncio.run(serve(settings))
     except OSError as exc:  # the port is taken, the data folder is not writable ...

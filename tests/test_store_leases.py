@@ -152,3 +152,24 @@ def test_seen_message_ids_rarely_claim_an_unseen_one():
     seen = SeenMessageIds(ids[:1000])
     false_positives = sum(seen.may_contain(message_id) for message_id in ids[1000:])
     assert false_positives < 30  # about 0.5 % expected at 1,000 ids
+
+
+def test_a_kept_lock_unused_for_a_while_goes_back_by_itself(tmp_path):
+    """So a process that does not ask (an older release, during a rolling deploy) waits
+    at most that long."""
+    async def body():
+        a, b = SQLiteStore(tmp_path / "i.db"), SQLiteStore(tmp_path / "i.db")
+        await a.open()
+        await b.open()
+        try:
+            made = await a.create_session("bot", "ann")
+            await _turn(a, made.id, "m1", "a1")
+            kept_before = len(a._leases)
+            a._leases.release_idle(idle=0.0)
+            taken_by_b = b._leases.locks.try_lock(made.id)  # without asking
+            return kept_before, len(a._leases), taken_by_b
+        finally:
+            await a.close()
+            await b.close()
+
+    assert run(body()) == (1, 0, True)

@@ -482,14 +482,17 @@ class SQLiteStore:
                 await self._write(functools.partial(_withdraw_request, session_id))
 
     async def _answer_requests(self) -> None:
-        """Give back the locks other processes ask for (runs while the store is open)."""
+        """Give back the locks other processes ask for, and those unused for a while
+        (runs while the store is open)."""
         while True:
             await asyncio.sleep(REQUEST_POLL_S)
-            if not self._leases or not self._requests.due():
+            if not self._leases:
                 continue
             try:
-                rows = self._read(_SELECT_REQUESTS, (time.time() - REQUEST_TTL_S,))
-                self._leases.requested(row[0] for row in rows)
+                self._leases.release_idle()
+                if self._requests.due():
+                    rows = self._read(_SELECT_REQUESTS, (time.time() - REQUEST_TTL_S,))
+                    self._leases.requested(row[0] for row in rows)
             except Exception:  # a busy disk, a failed unlock ...: look again next time
                 # (this task must survive: other processes wait for what it gives back)
                 log.exception("could not answer the requests for session locks")

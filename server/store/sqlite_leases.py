@@ -16,7 +16,9 @@ request in the ``turn_requests`` table, touches the side file ``<database>-reque
 and gives back what was asked for; it reads the table at least every
 ``REQUEST_FULL_CHECK_S`` too, in case a file system keeps coarse times. A lock whose turn
 is running goes back when that turn ends. A process that dies loses its locks with it:
-the kernel drops them.
+the kernel drops them. A lock unused for ``IDLE_RELEASE_S`` goes back by itself, which
+also bounds the wait of a process too old to ask (a rolling deploy from a release
+without kept locks).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ REQUEST_POLL_S = 0.025  # how often a holder looks for requests
 REQUEST_FULL_CHECK_S = 1.0  # how often it reads the requests whatever the file says
 REQUEST_TTL_S = 5.0  # a request not renewed for this long is ignored (its asker died)
 YIELD_PAUSE_S = 0.02  # after giving a lock back, wait before asking for it again
+IDLE_RELEASE_S = 60.0  # a kept lock unused this long is given back
 
 
 class TurnFileLocks:
@@ -167,6 +170,7 @@ class Lease:
     seen: SeenMessageIds = field(default_factory=SeenMessageIds)
     busy: bool = False  # a turn of the session is running
     wanted: bool = False  # another process asked for the lock: give it back after the turn
+    used_at: float = 0.0  # time.monotonic() when its last turn ended
 
 
 class TurnLeases:
@@ -188,6 +192,7 @@ class TurnLeases:
         """Keep the (already taken) lock of ``session_id``; False when leases are off."""
         if self.capacity == 0:
             return False
+        lease.used_at = time.monotonic()
         self._leases[session_id] = lease
         self._leases.move_to_end(session_id)
         if len(self._leases) > self.capacity:
@@ -223,6 +228,16 @@ class TurnLeases:
         turn should let that process go first)."""
         given = self._yielded.pop(session_id, None)
         return given is not None and time.monotonic() - given < 10 * YIELD_PAUSE_S
+
+    def release_idle(self, idle: float = IDLE_RELEASE_S) -> None:
+        """Give back the locks whose last turn ended more than ``idle`` seconds ago (the
+        leases are in order of use: this stops at the first recent one)."""
+        limit = time.monotonic() - idle
+        while self._leases:
+            session_id, lease = next(iter(self._leases.items()))
+            if lease.used_at > limit or lease.busy:
+                return
+            self.release(session_id)
 
     def __len__(self) -> int:
         return len(self._leases)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from contextlib import asynccontextmanager
 import string
 import time
 
@@ -29,6 +30,19 @@ async def _turn(store, session_id, message_id, text, warm=None):
         await turn.commit(record, items(text, message_id=message_id), message_id,
                           {"text": f"re: {text}"})
         return turn.session, turn.warm_hit
+
+
+@asynccontextmanager
+async def _two_stores(path):
+    """Two opened stores on one file: two processes, as far as kept locks go."""
+    a, b = SQLiteStore(path), SQLiteStore(path)
+    await a.open()
+    await b.open()
+    try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
 
 
 def _reads_of(store: SQLiteStore) -> list[str]:
@@ -88,10 +102,7 @@ def test_another_store_asks_for_a_kept_lock_and_gets_it(tmp_path):
     """Two stores on one file stand for two processes: each keeps the lock after its turn,
     and the other's next turn asks for it. Every turn sees the other's last commit."""
     async def body():
-        a, b = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db")
-        await a.open()
-        await b.open()
-        try:
+        async with _two_stores(tmp_path / "s.db") as (a, b):
             made = await a.create_session("bot", "ann")
             warm_a, _ = await _turn(a, made.id, "m1", "a1")
             started = time.monotonic()
@@ -99,9 +110,6 @@ def test_another_store_asks_for_a_kept_lock_and_gets_it(tmp_path):
             moved_in = time.monotonic() - started
             back_on_a, warm_hit = await _turn(a, made.id, "m3", "a2", warm=warm_a)
             return on_b, back_on_a, warm_hit, moved_in
-        finally:
-            await a.close()
-            await b.close()
 
     on_b, back_on_a, warm_hit, moved_in = run(body())
     assert on_b.data["said"] == ["a1", "b1"]
@@ -114,11 +122,8 @@ def test_another_store_asks_for_a_kept_lock_and_gets_it(tmp_path):
 
 def test_a_lock_asked_for_during_a_turn_goes_back_when_the_turn_ends(tmp_path):
     async def body():
-        a, b = SQLiteStore(tmp_path / "t.db"), SQLiteStore(tmp_path / "t.db")
-        await a.open()
-        await b.open()
         order = []
-        try:
+        async with _two_stores(tmp_path / "t.db") as (a, b):
             made = await a.create_session("bot", "ann")
             async with a.turn(made.id, message_id="m1") as turn:
                 waiting = asyncio.create_task(_turn(b, made.id, "m2", "from b"))
@@ -130,9 +135,6 @@ def test_a_lock_asked_for_during_a_turn_goes_back_when_the_turn_ends(tmp_path):
             on_b, _ = await waiting
             order.append("b committed")
             return order, on_b
-        finally:
-            await a.close()
-            await b.close()
 
     order, on_b = run(body())
     assert order == ["a commits", "b committed"]
@@ -158,18 +160,12 @@ def test_a_kept_lock_unused_for_a_while_goes_back_by_itself(tmp_path):
     """So a process that does not ask (an older release, during a rolling deploy) waits
     at most that long."""
     async def body():
-        a, b = SQLiteStore(tmp_path / "i.db"), SQLiteStore(tmp_path / "i.db")
-        await a.open()
-        await b.open()
-        try:
+        async with _two_stores(tmp_path / "i.db") as (a, b):
             made = await a.create_session("bot", "ann")
             await _turn(a, made.id, "m1", "a1")
             kept_before = len(a._leases)
             a._leases.release_idle(idle=0.0)
             taken_by_b = b._leases.locks.try_lock(made.id)  # without asking
             return kept_before, len(a._leases), taken_by_b
-        finally:
-            await a.close()
-            await b.close()
 
     assert run(body()) == (1, 0, True)

@@ -12,7 +12,8 @@ import pytest
 from botbasic.server.store.base import SessionRecord
 from botbasic.server.store.common import TurnConflict
 from botbasic.server.store.postgres import PostgresStore
-from botbasic.server.store.sqlite import SQLiteStore, SQLiteTurn, _TurnCommits, _turn_commit
+from botbasic.server.store.sqlite import SQLiteStore, SQLiteTurn
+from botbasic.server.store.sqlite_turns import TurnCommits, turn_commit
 from store_support import PG_URL, _pg_execute, items, run, with_search_path
 
 
@@ -60,13 +61,13 @@ def test_sqlite_group_of_commits_fails_only_the_stale_turn(tmp_path):
                                                                ["t4"], []]
 
 
-class _InOneTransaction(_TurnCommits):
+class _InOneTransaction(TurnCommits):
     """Turn commits without the one-statement way (the writer's usual transaction)."""
 
     apply_alone = None
 
 
-_WAYS = {"one statement": lambda: _TurnCommits(),
+_WAYS = {"one statement": lambda: TurnCommits(),
          "multi-row statements": lambda: _InOneTransaction(multi_row=True),
          "row by row": lambda: _InOneTransaction(multi_row=False)}
 
@@ -90,7 +91,7 @@ def test_a_batch_of_turns_is_stored_exactly(tmp_path, way, with_stale):
             async def commit(record, text, message_id):
                 record.data = {"text": text, "x": 0.1 + 0.2}
                 record.execution = None if message_id is None else {"at": text}
-                await store._write(_turn_commit(record, 0, items(text), message_id,
+                await store._write(turn_commit(record, 0, items(text), message_id,
                                                 {"text": text}), group)
 
             stale_commit = [commit(stale, "lost", "m9")] if with_stale else []

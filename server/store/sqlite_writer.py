@@ -8,9 +8,10 @@ resolves all their futures with one wake-up of each event loop. So a future comp
 after its data is committed, and one commit (one WAL sync under ``synchronous=FULL``)
 serves every turn that was waiting for it: the busier the server, the larger the batches.
 
-Writes of one kind that are many per batch (the commits of turns) can form a group
-(``WriteGroup``): the group's members are applied together with a few ``executemany``
-statements, after the batch's other writes (members of a batch never depend on each
+Writes of one kind that are many per batch (the commits of turns, ``sqlite_turns``) can
+form a group (``WriteGroup``): a batch of nothing but its members may be written by one
+statement that SQLite commits itself (``apply_alone``); otherwise the members are applied
+together with a few multi-row statements, after the batch's other writes (members of a batch never depend on each
 other: each was submitted before any of them was committed). Should the group fail as a
 whole, its members are applied one by one, each in its own savepoint, so only the failing
 one fails.

@@ -162,7 +162,7 @@ class SQLiteStore:
         self.synchronous = synchronous.upper()
         self._locks = SessionLocks()
         self._leases: Optional[TurnLeases] = None
-        self._requests = RequestSignal(self.path.with_name(self.path.name + "-requests"))
+        self._requests: Optional[RequestSignal] = None
         self._poller: Optional[asyncio.Task] = None
         self._writer: Optional[SQLiteWriter] = None
         self._reader: Optional[sqlite3.Connection] = None
@@ -178,6 +178,7 @@ class SQLiteStore:
             self._reader = _connect(self.path, readonly=True)
             locks = TurnFileLocks(self.path.with_name(self.path.name + "-turns"))
             self._leases = TurnLeases(locks)
+            self._requests = RequestSignal(self.path.with_name(self.path.name + "-requests"))
         except BaseException:
             await self.close()
             raise
@@ -198,6 +199,9 @@ class SQLiteStore:
         if self._leases is not None:
             self._leases.locks.close()  # gives back every lock this store holds
             self._leases = None
+        if self._requests is not None:
+            self._requests.close()
+            self._requests = None
 
     @property
     def memory(self) -> SQLiteMemoryStore:

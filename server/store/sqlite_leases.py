@@ -10,11 +10,11 @@ session's version (the one it committed) and the message ids it has answered
 (``SeenMessageIds``) without asking the database.
 
 Another process (or store) that wants a held session finds its lock taken. It records a
-request in the ``turn_requests`` table, touches the side file ``<database>-requests``
-(``RequestSignal``) and polls the lock. Every holder looks at that file's time every
-``REQUEST_POLL_S`` (a system call, no database read) and, when it changed, reads the table
-and gives back what was asked for; it reads the table at least every
-``REQUEST_FULL_CHECK_S`` too, in case a file system keeps coarse times. A lock whose turn
+request in the ``turn_requests`` table, changes the shared bytes of the side file
+``<database>-requests`` (``RequestSignal``) and polls the lock. Every holder looks at those
+bytes every ``REQUEST_POLL_S`` (a memory read: no system call, no database read) and, when
+they changed, reads the table and gives back what was asked for; it reads the table at
+least every ``REQUEST_FULL_CHECK_S`` too. A lock whose turn
 is running goes back when that turn ends. A process that dies loses its locks with it:
 the kernel drops them. A lock unused for ``IDLE_RELEASE_S`` goes back by itself, which
 also bounds the wait of a process too old to ask (a rolling deploy from a release
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import mmap
 import os
 import struct
 import time
@@ -101,29 +102,44 @@ def _offset(session_id: str) -> int:
 
 
 class RequestSignal:
-    """A side file whose modification time says that a request was recorded."""
+    """Eight shared bytes in a side file (memory-mapped): a request changes them, holders
+    read them. Reading is a memory access, not a system call: a system call would let
+    another thread take the interpreter lock, and the event loop wait to get it back."""
+
+    _SIZE = 8
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: Optional[int] = None
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(self._fd).st_size < self._SIZE:
+                os.ftruncate(self._fd, self._SIZE)
+            self._map = mmap.mmap(self._fd, self._SIZE)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self._seen = self._value()
         self._checked = 0.0
 
     def raise_signal(self) -> None:
         """Tell every holder to read the requests (after recording one)."""
-        self.path.touch()
+        struct.pack_into("<Q", self._map, 0, (self._value() + 1) % 2**64)
 
     def due(self) -> bool:
-        """Whether the requests need reading: the file changed since the last time this
+        """Whether the requests need reading: the bytes changed since the last time this
         said so, or ``REQUEST_FULL_CHECK_S`` passed."""
-        try:
-            stamp: Optional[int] = os.stat(self.path).st_mtime_ns
-        except FileNotFoundError:
-            stamp = None
-        now = time.monotonic()
-        if stamp == self._stamp and now - self._checked < REQUEST_FULL_CHECK_S:
+        value, now = self._value(), time.monotonic()
+        if value == self._seen and now - self._checked < REQUEST_FULL_CHECK_S:
             return False
-        self._stamp, self._checked = stamp, now
+        self._seen, self._checked = value, now
         return True
+
+    def close(self) -> None:
+        self._map.close()
+        os.close(self._fd)
+
+    def _value(self) -> int:
+        return struct.unpack_from("<Q", self._map, 0)[0]
 
 
 class SeenMessageIds:

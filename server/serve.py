@@ -21,7 +21,6 @@ from .logs import configure_logging
 log = logging.getLogger("botbasic.server")
 
 
-
 def run_server(settings: ServerSettings) -> int:
     """Serve until interrupted; exit status 0, or 1 when the server cannot start."""
     configure_logging()

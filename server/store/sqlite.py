@@ -386,7 +386,7 @@ class _TurnContext:
         except BaseException as error:
             await held.__aexit__(type(error), error, error.__traceback__)
             raise
-        turn.lease.busy = True
+        store._leases.start(session_id, turn.lease)
         return turn
 
     async def __aexit__(self, exc_type, exc, tb) -> bool:

@@ -204,6 +204,14 @@ class TurnLeases:
             self._leases.move_to_end(session_id)
         return lease
 
+    def start(self, session_id: str, lease: Lease) -> None:
+        """A turn of the session begins under ``lease``: busy, and known to ``requested``
+        from now on (also on its first turn), so a request waits for the turn's end only."""
+        lease.busy = True
+        if self.capacity:
+            self._leases[session_id] = lease
+            self._leases.move_to_end(session_id)
+
     def keep(self, session_id: str, lease: Lease) -> bool:
         """Keep the (already taken) lock of ``session_id``; False when leases are off."""
         if self.capacity == 0:

@@ -11,10 +11,10 @@ serves every turn that was waiting for it: the busier the server, the larger the
 Writes of one kind that are many per batch (the commits of turns, ``sqlite_turns``) can
 form a group (``WriteGroup``): a batch of nothing but its members may be written by one
 statement that SQLite commits itself (``apply_alone``); otherwise the members are applied
-together with a few multi-row statements, after the batch's other writes (members of a batch never depend on each
-other: each was submitted before any of them was committed). Should the group fail as a
-whole, its members are applied one by one, each in its own savepoint, so only the failing
-one fails.
+together with a few multi-row statements, after the batch's other writes (members of a
+batch never depend on each other: each was submitted before any of them was committed).
+Should the group fail as a whole, its members are applied one by one, each in its own
+savepoint, so only the failing one fails.
 
 Operations reach the thread in hand-overs, not one by one: what the turns of one
 iteration of the event loop commit is handed over together when the iteration ends (one
